@@ -1,0 +1,34 @@
+# Image for the soe-temporal worker (`soe-temporal worker`).
+# Built by docker-compose.yml (service `worker`); see deploy/README-docker.md.
+FROM python:3.11-slim
+
+# PYTHONPATH=/app makes the repo root importable, so that
+# SOE_TOOLS=examples.tools:TOOLS (and any other module copied under /app) resolves.
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONPATH=/app
+
+WORKDIR /app
+
+# Unprivileged runtime user.
+RUN groupadd --system --gid 10001 soe \
+ && useradd --system --uid 10001 --gid soe --home-dir /home/soe --create-home soe
+
+# Project metadata (pyproject references README.md) and sources.
+COPY --chown=soe:soe pyproject.toml README* LICENSE* ./
+COPY --chown=soe:soe soe_temporal ./soe_temporal
+COPY --chown=soe:soe examples ./examples
+# Wildcard so the build does not fail while workers/ is empty (git keeps no
+# empty directories); copies the contents of workers/ into /app/workers/.
+COPY --chown=soe:soe workers* ./workers/
+
+RUN pip install --no-cache-dir . \
+ && chown soe:soe /app
+
+USER soe
+
+# Configuration comes from the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+# SOE_TASK_QUEUE, SOE_TOOLS, SOE_LLM, OPENAI_API_KEY, OPENAI_BASE_URL, SOE_LLM_MODEL.
+CMD ["soe-temporal", "worker"]

@@ -1,0 +1,33 @@
+# Quick start: `make run` (an example on the embedded Temporal server) and `make test`.
+# Both create .venv and install everything first; only Python 3.11+ and make are needed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	SOE_TOOLS=examples.tools:TOOLS $(BIN)/soe-temporal run examples/approval.yaml \
+		--workflow waiting_workflow --signal START --then-signal APPROVED \
+		--context '{"request": "new laptop"}'
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check soe_temporal tests examples benchmarks workers starter
+	$(BIN)/ruff format --check soe_temporal tests examples benchmarks workers starter
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_nodes.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .soe-temporal

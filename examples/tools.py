@@ -1,0 +1,41 @@
+"""Tools for the examples (SOE_TOOLS=examples.tools:TOOLS).
+
+Each is an ordinary Python function: SOE's tools registry shape (F-API-6), unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def finalize_approved() -> dict[str, Any]:
+    """The approval workflow's happy ending (seed: External Triggers and Continuation)."""
+    return {"status": "approved", "next_step": "order placed"}
+
+
+def notify_rejection() -> dict[str, Any]:
+    return {"status": "rejected", "notified": True}
+
+
+def send_mail(to: str, subject: str, urgent: bool = False) -> dict[str, Any]:
+    """SOE_SPEC F-TOOL-5's SendMail: inline parameters arrive rendered to strings."""
+    return {"accepted": "@" in to, "to": to, "subject": subject, "urgent": urgent}
+
+
+def add_numbers(a: int, b: int) -> int:
+    """For context_parameter_field: the field holds {"a": 1, "b": 2} (or its JSON text)."""
+    return a + b
+
+
+def total(values: list[float]) -> float:
+    """process_accumulated: receives the whole history of its parameter field."""
+    return sum(values)
+
+
+TOOLS: dict[str, Any] = {
+    "finalize_approved": finalize_approved,
+    "notify_rejection": notify_rejection,
+    "send_mail": {"function": send_mail, "max_retries": 2, "failure_signal": "MAIL_FAILED"},
+    "add_numbers": add_numbers,
+    "total": {"function": total, "process_accumulated": True},
+}

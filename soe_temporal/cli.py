@@ -1,0 +1,302 @@
+"""``soe-temporal``: run, serve, start, signal and inspect SOE executions.
+
+Configuration comes from the environment: TEMPORAL_ADDRESS (default: the embedded dev
+server for ``run``/``dev``, else localhost:7233), TEMPORAL_NAMESPACE (``default``),
+SOE_TASK_QUEUE (``soe``) and SOE_TOOLS (``module:attribute`` of a tools registry).
+Script-friendly: ``start`` prints the execution id alone on stdout, ``context`` and
+``describe`` print JSON on stdout; everything else goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from temporalio.client import Client
+
+from .client import SoeClient
+from .config import load_config
+from .devserver import DevServer, DevServerSettings, port_in_use
+from .errors import ConfigError, SoeError
+from .worker import DEFAULT_TASK_QUEUE, create_worker
+
+EXIT_ERROR = 1
+EXIT_BAD_INPUT = 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return asyncio.run(args.command(args))
+    except KeyboardInterrupt:
+        return 130
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SoeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+# -- commands -----------------------------------------------------------------------
+
+
+async def run_command(args: argparse.Namespace) -> int:
+    """Everything in one process: server (unless TEMPORAL_ADDRESS), worker, execution."""
+    config = load_config(args.config)
+    initial_context = _json_object(args.context, "--context")
+    _show_node_events()
+    async with _server_for_run() as client:
+        worker = create_worker(client, _task_queue(), tools_registry=load_tools())
+        async with worker:
+            soe = SoeClient(client, _task_queue())
+            execution_id = await soe.orchestrate(
+                config, args.workflow, args.signal, initial_context, execution_id=args.id
+            )
+            for then in args.then_signal or []:
+                _say(f"sending {then} to {execution_id}")
+                await soe.broadcast_signals(execution_id, [then])
+            context = await soe.get_context(execution_id)
+    print(json.dumps(context, indent=2))
+    _say(
+        f"execution {execution_id} is idle and stays open; continue it later with "
+        f"`soe-temporal signal {execution_id} SIGNAL` (with `soe-temporal dev` and "
+        "`soe-temporal worker` running)."
+    )
+    return 0
+
+
+async def dev_command(args: argparse.Namespace) -> int:
+    settings = DevServerSettings.from_environment()
+    async with DevServer(settings):
+        _say(
+            f"Temporal dev server on {settings.address}, UI on http://localhost:{settings.ui_port}, "
+            f"data in {settings.database}, log in {settings.log_file}. Ctrl-C to stop."
+        )
+        await _until_stopped()
+    return 0
+
+
+async def worker_command(args: argparse.Namespace) -> int:
+    client = await _connect()
+    worker = create_worker(client, _task_queue(), tools_registry=load_tools())
+    _say(f"worker on task queue '{_task_queue()}' at {_address()}; Ctrl-C to stop.")
+    async with worker:
+        await _until_stopped()
+    return 0
+
+
+async def start_command(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    initial_context = _json_object(args.context, "--context")
+    soe = SoeClient(await _connect(), _task_queue())
+    execution_id = await soe.orchestrate(
+        config, args.workflow, args.signal, initial_context, execution_id=args.id, wait=args.wait
+    )
+    print(execution_id)
+    return 0
+
+
+async def signal_command(args: argparse.Namespace) -> int:
+    soe = SoeClient(await _connect(), _task_queue())
+    await soe.broadcast_signals(args.execution_id, args.signals, wait=args.wait)
+    return 0
+
+
+async def context_command(args: argparse.Namespace) -> int:
+    soe = SoeClient(await _connect(), _task_queue())
+    print(json.dumps(await soe.get_context(args.execution_id), indent=2))
+    return 0
+
+
+async def describe_command(args: argparse.Namespace) -> int:
+    soe = SoeClient(await _connect(), _task_queue())
+    print(json.dumps(await soe.describe(args.execution_id), indent=2))
+    return 0
+
+
+async def close_command(args: argparse.Namespace) -> int:
+    soe = SoeClient(await _connect(), _task_queue())
+    print(json.dumps(await soe.close(args.execution_id), indent=2))
+    return 0
+
+
+# -- environment ----------------------------------------------------------------------
+
+
+def _address() -> str:
+    return os.environ.get("TEMPORAL_ADDRESS") or DevServerSettings.from_environment().address
+
+
+def _namespace() -> str:
+    return os.environ.get("TEMPORAL_NAMESPACE") or "default"
+
+
+def _task_queue() -> str:
+    return os.environ.get("SOE_TASK_QUEUE") or DEFAULT_TASK_QUEUE
+
+
+async def _connect() -> Client:
+    address = _address()
+    try:
+        return await Client.connect(address, namespace=_namespace())
+    except Exception as error:
+        raise SoeError(
+            f"Cannot reach Temporal at {address} ({error}). Start a server with "
+            "`soe-temporal dev`, or set TEMPORAL_ADDRESS to yours."
+        ) from None
+
+
+@contextlib.asynccontextmanager
+async def _server_for_run() -> AsyncIterator[Client]:
+    """TEMPORAL_ADDRESS if set; else a dev server already on the port; else an embedded one."""
+    settings = DevServerSettings.from_environment()
+    if os.environ.get("TEMPORAL_ADDRESS") or port_in_use(settings.port):
+        yield await _connect()
+        return
+    _say(f"starting the embedded Temporal dev server (data in {settings.database})")
+    async with DevServer(settings) as server:
+        assert server.client is not None
+        yield server.client
+
+
+def load_tools(spec: str | None = None) -> dict[str, Any]:
+    """The tools registry named by SOE_TOOLS (``module:attribute``), or an empty one."""
+    spec = spec if spec is not None else os.environ.get("SOE_TOOLS", "")
+    if not spec:
+        return {}
+    module_name, _, attribute = spec.partition(":")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ConfigError(f"SOE_TOOLS={spec}: cannot import '{module_name}': {error}") from None
+    registry = getattr(module, attribute or "TOOLS", None)
+    if not isinstance(registry, Mapping):
+        raise ConfigError(
+            f"SOE_TOOLS={spec}: '{module_name}' has no mapping named '{attribute or 'TOOLS'}' "
+            "(a tools registry: {name: callable or {function, max_retries, ...}})"
+        )
+    return dict(registry)
+
+
+def _json_object(text: str | None, option: str) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{option} is not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{option} must be a JSON object, e.g. '{{\"amount\": 1200}}'")
+    return value
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+class _NodeEventPrinter(logging.Handler):
+    """Prints the workflow's SOE events (nodes as they fire) on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "soe_event", None)
+        if not event:
+            return
+        kind = event["event_type"]
+        if kind == "signals_broadcast":
+            line = f"  signals {', '.join(event['signals'])}"
+        elif kind == "node_execution":
+            line = f"▶ {event['node_name']} ({event['node_type']})"
+        elif kind == "tool_call":
+            status = event["status"]
+            detail = f": {event['error']}" if event.get("error") else ""
+            line = f"  {event['node_name']}: tool {event['tool_name']} {status}{detail}"
+        elif kind == "node_error":
+            line = f"✗ {event['node_name']}: {event['error']}"
+        else:
+            return
+        _say(line)
+
+
+def _show_node_events() -> None:
+    logger = logging.getLogger("temporalio.workflow")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(_NodeEventPrinter())
+    logger.propagate = False
+
+
+# -- arguments ------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="soe-temporal",
+        description="SOE workflows on Temporal. Environment: TEMPORAL_ADDRESS, "
+        "TEMPORAL_NAMESPACE, SOE_TASK_QUEUE (default soe), SOE_TOOLS (module:attribute).",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(command=handler)
+        return sub
+
+    def starting(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("config", help="SOE config (YAML file)")
+        sub.add_argument("--workflow", required=True, help="initial workflow name")
+        sub.add_argument(
+            "--signal", action="append", required=True, help="initial signal (repeatable)"
+        )
+        sub.add_argument("--context", help="initial context as a JSON object")
+        sub.add_argument("--id", help="execution id (default: a new UUID)")
+
+    run = add(
+        "run", run_command, "run a config start to idle, showing each node, then print the context"
+    )
+    starting(run)
+    run.add_argument(
+        "--then-signal",
+        action="append",
+        metavar="SIGNAL",
+        help="once idle, send this signal and wait again (repeatable, in order)",
+    )
+    add("dev", dev_command, "run the embedded Temporal dev server (data kept in a file)")
+    add("worker", worker_command, "run a worker (tools from SOE_TOOLS)")
+    start = add("start", start_command, "start an execution and print its id")
+    starting(start)
+    start.add_argument("--wait", action="store_true", help="wait until the execution is idle")
+    sig = add("signal", signal_command, "send signals to an execution")
+    sig.add_argument("execution_id")
+    sig.add_argument("signals", nargs="+", metavar="SIGNAL")
+    sig.add_argument("--wait", action="store_true", help="wait until the execution is idle")
+    for name, handler, text in (
+        ("context", context_command, "print an execution's context as JSON"),
+        ("describe", describe_command, "print an execution's status as JSON"),
+        ("close", close_command, "complete an execution and print its final context"),
+    ):
+        add(name, handler, text).add_argument("execution_id")
+    return parser
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

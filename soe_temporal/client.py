@@ -1,0 +1,372 @@
+"""SoeClient: SOE's API (orchestrate, broadcast_signals, get_context, ...) over Temporal.
+
+The config is loaded and validated here, once, and travels in the workflow input, so an
+execution never sees a later edit of the YAML file. Every wait and query has a time limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import uuid
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from .config import SoeConfig, check_initial_workflow, load_config
+from .converter import soe_temporal_client
+from .engine.context import OPERATIONAL, PARENT
+from .engine.operational import operational_problem
+from .errors import (
+    ConfigError,
+    ExecutionClosedError,
+    ExecutionNotFoundError,
+    NodeFailedError,
+    WaitTimeoutError,
+    WorkerUnavailableError,
+)
+from .payloads import (
+    BROADCAST_UPDATE,
+    CLOSE_UPDATE,
+    CONFIG_QUERY,
+    CONTEXT_QUERY,
+    SIGNAL_NAME,
+    STATUS_QUERY,
+    WAIT_IDLE_UPDATE,
+    WORKFLOW_TYPE,
+    WORKFLOWS_QUERY,
+    BroadcastRequest,
+    IdleReport,
+    SoeWorkflowInput,
+)
+from .serialization import NotJsonData, json_size, to_json_data
+from .worker import DEFAULT_TASK_QUEUE
+
+# Keep the initial context well under Temporal's 2 MiB payload limit.
+MAX_INITIAL_CONTEXT_BYTES = 1_500_000
+MEMO_WORKFLOW = "soe_workflow_name"
+MEMO_MAIN_ID = "soe_main_execution_id"
+MEMO_PARENT_ID = "soe_parent_execution_id"
+
+
+class SoeClient:
+    """SOE's API for executions that run on Temporal."""
+
+    def __init__(
+        self,
+        client: Client,
+        task_queue: str = DEFAULT_TASK_QUEUE,
+        *,
+        wait_timeout: timedelta = timedelta(hours=1),
+        query_timeout: timedelta = timedelta(seconds=10),
+        cascade_limit: int = 10_000,
+        continue_as_new_after_events: int | None = None,
+    ) -> None:
+        self.temporal = soe_temporal_client(client)
+        self.task_queue = task_queue
+        self.wait_timeout = wait_timeout
+        self.query_timeout = query_timeout
+        self.cascade_limit = cascade_limit
+        self.continue_as_new_after_events = continue_as_new_after_events
+
+    # -- starting -------------------------------------------------------------------
+
+    async def orchestrate(
+        self,
+        config: str | Mapping[str, Any] | SoeConfig | None,
+        initial_workflow_name: str,
+        initial_signals: list[str],
+        initial_context: Mapping[str, Any],
+        inherit_config_from_id: str | None = None,
+        inherit_context_from_id: str | None = None,
+        execution_id: str | None = None,
+        wait: bool = True,
+    ) -> str:
+        """Start an execution (F-API-1); with ``wait``, until it is idle.
+
+        Raises :class:`ConfigError` before anything starts when the parameters or the
+        config are invalid, and :class:`NodeFailedError` when a node fails with no failure
+        path while handling the initial signals (the execution stays open).
+        """
+        _check_start_parameters(initial_workflow_name, initial_signals, initial_context)
+        if not config and not inherit_config_from_id:
+            raise ConfigError("Either 'config' or 'inherit_config_from_id' must be provided")
+        resolved = await self._resolve_config(config, inherit_config_from_id)
+        check_initial_workflow(resolved, initial_workflow_name)
+        context = _checked_context(initial_context)
+        inherited = None
+        if inherit_context_from_id:
+            inherited = await self._inherited_context(inherit_context_from_id)
+        start = SoeWorkflowInput(
+            workflow_name=initial_workflow_name,
+            registry=resolved.workflows,
+            initial_signals=list(initial_signals),
+            initial_context=context,
+            identities=resolved.identities,
+            context_schema=resolved.context_schema,
+            cascade_limit=self.cascade_limit,
+            continue_as_new_after_events=self.continue_as_new_after_events,
+            inherited_context=inherited,
+        )
+        execution_id = execution_id or str(uuid.uuid4())
+        parent = context.get(PARENT) if isinstance(context.get(PARENT), dict) else {}
+        try:
+            await self.temporal.start_workflow(
+                WORKFLOW_TYPE,
+                start,
+                id=execution_id,
+                task_queue=self.task_queue,
+                memo={
+                    MEMO_WORKFLOW: initial_workflow_name,
+                    MEMO_MAIN_ID: parent.get("main_execution_id") or execution_id,
+                    MEMO_PARENT_ID: parent.get("parent_execution_id"),
+                },
+            )
+        except WorkflowAlreadyStartedError:
+            raise ConfigError(
+                f"An execution with id '{execution_id}' already exists; choose another "
+                "execution_id or leave it out to get a fresh one."
+            ) from None
+        if wait:
+            await self._wait(execution_id, cascade=1)
+        return execution_id
+
+    async def _resolve_config(self, config: Any, inherit_config_from_id: str | None) -> SoeConfig:
+        inherited: SoeConfig | None = None
+        if inherit_config_from_id:
+            source = await self._query(inherit_config_from_id, CONFIG_QUERY)
+            if not source.get("workflows"):
+                raise ConfigError(
+                    f"Cannot inherit config from execution '{inherit_config_from_id}': "
+                    "no workflows registry found"
+                )
+            inherited = SoeConfig(
+                workflows=source["workflows"],
+                context_schema=source.get("context_schema") or {},
+                identities=source.get("identities") or {},
+            )
+        if not config:
+            assert inherited is not None
+            return inherited
+        loaded = load_config(config)
+        if inherited is None:
+            return loaded
+        # F-INH-2: the config's workflows replace the inherited ones; its sections only
+        # when it has them.
+        return SoeConfig(
+            workflows=loaded.workflows,
+            context_schema=loaded.context_schema or inherited.context_schema,
+            identities=loaded.identities or inherited.identities,
+        )
+
+    async def _inherited_context(self, source_id: str) -> dict[str, Any]:
+        source = await self.get_context(source_id)
+        if not source:
+            raise ConfigError(
+                f"Cannot inherit context from execution '{source_id}': no context found"
+            )
+        return source
+
+    # -- signalling and waiting -----------------------------------------------------
+
+    async def broadcast_signals(
+        self, execution_id: str, signals: list[str], wait: bool = True
+    ) -> None:
+        """Send SOE signals to an execution (F-API-2); with ``wait``, until it is idle."""
+        if (
+            not isinstance(signals, list)
+            or not signals
+            or not all(isinstance(s, str) for s in signals)
+        ):
+            raise ConfigError(
+                f"signals must be a non-empty list of signal names, e.g. ['APPROVED']; got {signals!r}"
+            )
+        handle = self._handle(execution_id)
+        try:
+            if not wait:
+                await handle.signal(SIGNAL_NAME, signals)
+                return
+            report: IdleReport = await asyncio.wait_for(
+                handle.execute_update(
+                    BROADCAST_UPDATE, BroadcastRequest(signals, wait=True), result_type=IdleReport
+                ),
+                self.wait_timeout.total_seconds(),
+            )
+        except (RPCError, WorkflowUpdateFailedError) as error:
+            raise await self._explain(execution_id, error) from None
+        except TimeoutError:
+            raise self._timeout(execution_id) from None
+        if report.retry:
+            await self._wait(execution_id, report.cascade)
+        elif report.failures:
+            raise NodeFailedError(execution_id, report.failures)
+
+    async def wait_idle(self, execution_id: str) -> None:
+        """Wait until the execution has no signal pending and no node running."""
+        await self._wait(execution_id, cascade=None)
+
+    async def _wait(self, execution_id: str, cascade: int | None) -> None:
+        handle = self._handle(execution_id)
+        try:
+            async with asyncio.timeout(self.wait_timeout.total_seconds()):
+                while True:
+                    try:
+                        report: IdleReport = await handle.execute_update(
+                            WAIT_IDLE_UPDATE, cascade, result_type=IdleReport
+                        )
+                    except (RPCError, WorkflowUpdateFailedError) as error:
+                        if await self._is_completed(execution_id):
+                            return
+                        raise await self._explain(execution_id, error) from None
+                    if not report.retry:
+                        break
+        except TimeoutError:
+            raise self._timeout(execution_id) from None
+        if report.failures:
+            raise NodeFailedError(execution_id, report.failures)
+
+    async def close(self, execution_id: str) -> dict[str, Any]:
+        """Complete the execution once it is idle; returns its final context."""
+        handle = self._handle(execution_id)
+        try:
+            await asyncio.wait_for(
+                handle.execute_update(CLOSE_UPDATE), self.wait_timeout.total_seconds()
+            )
+            return await asyncio.wait_for(handle.result(), self.wait_timeout.total_seconds())
+        except (RPCError, WorkflowUpdateFailedError) as error:
+            raise await self._explain(execution_id, error) from None
+        except TimeoutError:
+            raise self._timeout(execution_id) from None
+
+    # -- reading ---------------------------------------------------------------------
+
+    async def get_context(self, execution_id: str) -> dict[str, Any]:
+        """The SOE-shaped context: history lists, ``__operational__``, ``__parent__``."""
+        if await self._is_completed(execution_id):
+            return await self._handle(execution_id).result()
+        return await self._query(execution_id, CONTEXT_QUERY)
+
+    async def get_workflows(self, execution_id: str) -> dict[str, Any]:
+        """The workflows registry this execution runs (after any self-evolution)."""
+        return await self._query(execution_id, WORKFLOWS_QUERY)
+
+    async def describe(self, execution_id: str) -> dict[str, Any]:
+        """Status, idleness, lineage, children and failures of an execution."""
+        description = await self._describe(execution_id)
+        memo = await description.memo()
+        status = description.status
+        info: dict[str, Any] = {
+            "execution_id": execution_id,
+            "status": status.name if status is not None else "UNKNOWN",
+            "idle": status != WorkflowExecutionStatus.RUNNING,
+            "workflow_name": memo.get(MEMO_WORKFLOW),
+            "main_execution_id": memo.get(MEMO_MAIN_ID),
+            "parent_execution_id": memo.get(MEMO_PARENT_ID),
+            "children": [],
+            "failures": [],
+            "history_length": description.history_length,
+        }
+        if status == WorkflowExecutionStatus.RUNNING:
+            live = await self._query(execution_id, STATUS_QUERY)
+            info["idle"] = live["idle"]
+            info["failures"] = live["failures"]
+            info["pending_broadcasts"] = live["pending_broadcasts"]
+            info["running_calls"] = live["running_calls"]
+        return info
+
+    # -- plumbing --------------------------------------------------------------------
+
+    def _handle(self, execution_id: str) -> WorkflowHandle[Any, Any]:
+        return self.temporal.get_workflow_handle(execution_id)
+
+    async def _describe(self, execution_id: str) -> Any:
+        try:
+            return await self._handle(execution_id).describe(rpc_timeout=self.query_timeout)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                raise ExecutionNotFoundError(execution_id, self.temporal.namespace) from None
+            raise
+
+    async def _is_completed(self, execution_id: str) -> bool:
+        return (await self._describe(execution_id)).status == WorkflowExecutionStatus.COMPLETED
+
+    async def _query(self, execution_id: str, query: str) -> Any:
+        try:
+            return await self._handle(execution_id).query(query, rpc_timeout=self.query_timeout)
+        except RPCError as error:
+            if error.status == RPCStatusCode.DEADLINE_EXCEEDED:
+                raise WorkerUnavailableError(
+                    f"No worker answered about execution '{execution_id}' within "
+                    f"{self.query_timeout.total_seconds():g}s. Is a worker running on task queue "
+                    f"'{self.task_queue}' (`soe-temporal worker`)?"
+                ) from None
+            raise await self._explain(execution_id, error) from None
+        except WorkflowQueryFailedError as error:
+            raise await self._explain(execution_id, error) from None
+
+    async def _explain(self, execution_id: str, error: Exception) -> Exception:
+        """Turn a Temporal error about an execution into one that says what is wrong."""
+        description = await self._describe(execution_id)
+        status = description.status
+        if status is not None and status != WorkflowExecutionStatus.RUNNING:
+            return ExecutionClosedError(execution_id, status.name)
+        cause = getattr(error, "cause", None)
+        message = getattr(cause, "message", None) or str(error)
+        return ConfigError(f"Execution '{execution_id}' refused the request: {message}")
+
+    def _timeout(self, execution_id: str) -> WaitTimeoutError:
+        return WaitTimeoutError(
+            f"Execution '{execution_id}' was still busy after "
+            f"{self.wait_timeout.total_seconds():g}s (or no worker is running on task queue "
+            f"'{self.task_queue}': start one with `soe-temporal worker`). It keeps running; "
+            "wait again with wait_idle() or read it with get_context()."
+        )
+
+
+def _check_start_parameters(workflow_name: Any, signals: Any, context: Any) -> None:
+    """F-VAL-1, plus the checks that keep a bad start from leaving anything behind."""
+    if not isinstance(signals, list):
+        raise ConfigError(
+            f"'initial_signals' must be a list, got {type(signals).__name__}. "
+            "Example: initial_signals=['START']"
+        )
+    if not signals:
+        raise ConfigError(
+            "'initial_signals' cannot be empty - at least one signal is required to start execution"
+        )
+    if not all(isinstance(s, str) and s for s in signals):
+        raise ConfigError(f"'initial_signals' must hold signal names (strings), got {signals!r}")
+    if not isinstance(workflow_name, str) or not workflow_name:
+        raise ConfigError("'initial_workflow_name' must be a non-empty string")
+    if not isinstance(context, Mapping):
+        raise ConfigError(
+            f"'initial_context' must be a mapping of field names to values, got {type(context).__name__}"
+        )
+
+
+def _checked_context(context: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        data = to_json_data(dict(context), "initial_context")
+    except NotJsonData as error:
+        raise ConfigError(str(error)) from None
+    if OPERATIONAL in data:
+        problem = operational_problem(data, "(new execution)")
+        if problem:
+            raise ConfigError(f"initial_context['__operational__'] is invalid: {problem}")
+    size = json_size(data)
+    if size > MAX_INITIAL_CONTEXT_BYTES:
+        raise ConfigError(
+            f"initial_context is {size} bytes of JSON, over the {MAX_INITIAL_CONTEXT_BYTES}-byte "
+            "limit (Temporal refuses payloads over 2 MiB). Pass references to large data instead."
+        )
+    return copy.deepcopy(data)

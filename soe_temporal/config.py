@@ -1,0 +1,420 @@
+"""Load and validate an SOE config (SOE_SPEC §3-4) into a :class:`SoeConfig`.
+
+The config's structure, SOE's rule order and its messages live in one JSON Schema file,
+``soe_temporal/schema/soe-config.schema.json`` (editors can use it too). jsonschema finds
+every violation; we report the one SOE would report first, in SOE's words, prefixed with
+the workflow and node. The checks a schema cannot express (Jinja syntax, templates that
+reach for Python internals, option combinations) run beside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from .engine.templates import has_jinja, sandbox_escape, syntax_error
+from .errors import ConfigError
+from .serialization import NotJsonData, to_json_data
+
+SCHEMA_RESOURCE = "schema/soe-config.schema.json"
+NODE_TYPES = ("router", "llm", "agent", "tool", "child")
+_COMBINED_SECTIONS = ("context_schema", "identities")
+
+
+@dataclass
+class SoeConfig:
+    """A validated config: the workflows registry plus the combined format's sections."""
+
+    workflows: dict[str, dict[str, dict[str, Any]]]
+    context_schema: dict[str, Any] = field(default_factory=dict)
+    identities: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The combined format (loads back to an equal config)."""
+        return {
+            "workflows": copy.deepcopy(self.workflows),
+            "context_schema": copy.deepcopy(self.context_schema),
+            "identities": dict(self.identities),
+        }
+
+
+def load_config(source: str | os.PathLike[str] | Mapping[str, Any] | SoeConfig) -> SoeConfig:
+    """Parse and validate a config given as YAML text, a file path, a mapping or a SoeConfig.
+
+    Raises :class:`ConfigError` naming the workflow, node and key at fault.
+    """
+    if isinstance(source, SoeConfig):
+        return source
+    document = _read(source)
+    if document is None or document == "" or document == {}:
+        raise ConfigError(
+            "The config is empty: give at least one workflow, e.g.\n"
+            "my_workflow:\n  Start:\n    node_type: router\n    event_triggers: [START]\n"
+            "    event_emissions: [{signal_name: DONE}]"
+        )
+    if isinstance(document, Mapping) and "workflows" not in document:
+        for section in _COMBINED_SECTIONS:
+            if section in document:
+                raise ConfigError(
+                    f"'{section}' is a section of the combined format, which needs a top-level "
+                    "'workflows' key; without it every top-level key is read as a workflow "
+                    f"(legacy format). Move the workflows under 'workflows:' next to '{section}'."
+                )
+    _check_structure(document)
+    combined = "workflows" in document
+    workflows = document["workflows"] if combined else document
+    config = SoeConfig(
+        workflows=dict(workflows),
+        context_schema=dict(document.get("context_schema") or {}) if combined else {},
+        identities=dict(document.get("identities") or {}) if combined else {},
+    )
+    _check_semantics(config.workflows)
+    try:
+        to_json_data(config.to_dict(), "config")
+    except NotJsonData as error:
+        raise ConfigError(
+            f"{error}. YAML turns unquoted dates and times into objects: quote them."
+        ) from None
+    return config
+
+
+def validate_workflows(workflows: Mapping[str, Any]) -> None:
+    """Validate a workflows registry (legacy format) with every rule; raises ConfigError."""
+    _check_structure(dict(workflows))
+    _check_semantics(workflows)
+
+
+def _check_semantics(workflows: Mapping[str, Any]) -> None:
+    for workflow_name, nodes in workflows.items():
+        for node_name, node in nodes.items():
+            problem = _semantic_problem(node)
+            if problem:
+                raise ConfigError(f"Workflow '{workflow_name}', node '{node_name}': {problem}")
+
+
+def check_initial_workflow(config: SoeConfig, workflow_name: str) -> None:
+    """F-VAL-12."""
+    if workflow_name not in config.workflows:
+        raise ConfigError(
+            f"Workflow '{workflow_name}' not found in config. "
+            f"Available workflows: {list(config.workflows)}"
+        )
+
+
+def config_schema() -> dict[str, Any]:
+    """The config's JSON Schema (a copy)."""
+    return copy.deepcopy(_schema())
+
+
+# -- reading --------------------------------------------------------------------------
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML 1.1 safe loading (F-CFG-2) that refuses a key given twice in one mapping.
+
+    PyYAML silently keeps the last of two nodes with the same name, which loses a node
+    without a word; we say so instead.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+            except TypeError:
+                duplicate = False
+            if duplicate:
+                raise ConfigError(
+                    f"'{key}' is defined twice in the same mapping (lines "
+                    f"{seen[key].start_mark.line + 1} and {key_node.start_mark.line + 1}); "
+                    "YAML would keep only the last one. Rename or merge them."
+                )
+            with contextlib.suppress(TypeError):  # unhashable keys: YAML reports them itself
+                seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+def parse_yaml(text: str) -> Any:
+    """YAML text as data; raises ConfigError with SOE's message (F-CFG-2)."""
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as error:
+        raise ConfigError(f"Invalid YAML configuration: {error}") from None
+
+
+def _read(source: Any) -> Any:
+    if isinstance(source, Mapping):
+        return copy.deepcopy(dict(source))
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source)):
+        path = Path(source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"Config file '{path}' not found.") from None
+        except OSError as error:
+            raise ConfigError(f"Config file '{path}' cannot be read: {error}") from None
+        return parse_yaml(text)
+    if isinstance(source, str):
+        return parse_yaml(source)
+    raise ConfigError(
+        f"A config is YAML text, a file path, a mapping or a SoeConfig; got {type(source).__name__}."
+    )
+
+
+def _looks_like_path(text: str) -> bool:
+    if "\n" in text or ":" in text.strip().split("/")[0]:
+        return False
+    return text.strip().endswith((".yaml", ".yml", ".json")) or os.path.isfile(text)
+
+
+# -- the schema -----------------------------------------------------------------------
+
+
+@functools.cache
+def _schema() -> dict[str, Any]:
+    text = resources.files("soe_temporal").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@functools.cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(_schema())
+
+
+def _check_structure(document: Any) -> None:
+    errors = list(_validator().iter_errors(document))
+    if not errors:
+        return
+    located = [_Located(error, document) for error in errors]
+    raise ConfigError(min(located, key=lambda item: item.order).message())
+
+
+class _Located:
+    """One jsonschema error, placed in SOE's rule order and phrased in SOE's words."""
+
+    def __init__(self, error: ValidationError, document: Any) -> None:
+        self.error = error
+        self.path = list(error.absolute_path)
+        self.combined = isinstance(document, Mapping) and "workflows" in document
+        self.workflow: str | None = None
+        self.node: str | None = None
+        self.node_config: Any = None
+        self.order = self._order(document)
+
+    def _order(self, document: Any) -> tuple[Any, ...]:
+        path = self.path
+        if not isinstance(document, Mapping) or (not path and not self.combined):
+            return (-1, self._rank())
+        if self.combined:
+            if not path:
+                return (-1, self._rank())
+            section = path[0]
+            if section != "workflows":
+                index = (
+                    _COMBINED_SECTIONS.index(section) + 1 if section in _COMBINED_SECTIONS else 9
+                )
+                return (index, _position(document.get(section), path[1:2]), self._rank())
+            workflows, rest = document.get("workflows"), path[1:]
+        else:
+            workflows, rest = document, path
+        if not rest:
+            return (0, -1, self._rank())
+        self.workflow = rest[0]
+        nodes = workflows.get(self.workflow) if isinstance(workflows, Mapping) else None
+        if len(rest) == 1:
+            if self.error.validator == "not" and isinstance(self.error.instance, str):
+                return (0, _position(workflows, rest), _position(nodes, [self.error.instance]), -4)
+            return (0, _position(workflows, rest), -1, self._rank())
+        self.node = rest[1]
+        self.node_config = nodes.get(self.node) if isinstance(nodes, Mapping) else None
+        return (
+            0,
+            _position(workflows, rest[:1]),
+            _position(nodes, rest[1:2]),
+            *self._node_rank(rest[2:]),
+        )
+
+    def _rank(self) -> float:
+        return (
+            self.error.schema.get("x-soe-rank", 50) if isinstance(self.error.schema, dict) else 50
+        )
+
+    def _type_schema(self) -> dict[str, Any]:
+        node_type = (
+            self.node_config.get("node_type") if isinstance(self.node_config, dict) else None
+        )
+        if node_type in NODE_TYPES:
+            return _schema()["$defs"][f"{node_type}_node"]
+        return _schema()["$defs"]["node"]
+
+    def _node_rank(self, rest: list[Any]) -> tuple[float, int, float]:
+        if self.error.validator == "required" and not rest:
+            return (self._missing_schema().get("x-soe-rank", 50), -1, -1)
+        if not rest:
+            return (self._rank(), -1, -1)
+        properties = self._type_schema().get("properties", {})
+        property_schema = properties.get(rest[0]) or _schema()["$defs"]["node"]["properties"].get(
+            rest[0], {}
+        )
+        rank = property_schema.get("x-soe-rank", 50)
+        if len(rest) == 1:
+            return (rank, -1, -1)
+        item_index = rest[1] if isinstance(rest[1], int) else -1
+        items = property_schema.get("items", {})
+        sub_rank = items.get("x-soe-rank", 0)
+        if len(rest) >= 3:
+            sub_rank = items.get("properties", {}).get(rest[2], {}).get("x-soe-rank", 50)
+        elif self.error.validator == "required":
+            sub_rank = self._missing_schema().get("x-soe-rank", 50)
+        return (rank, item_index, sub_rank)
+
+    def _missing_key(self) -> str:
+        instance = self.error.instance if isinstance(self.error.instance, dict) else {}
+        for key in self.error.validator_value:
+            if key not in instance:
+                return key
+        return str(self.error.validator_value[0])
+
+    def _missing_schema(self) -> dict[str, Any]:
+        return self.error.schema.get("properties", {}).get(self._missing_key(), {})
+
+    def message(self) -> str:
+        error = self.error
+        messages = error.schema.get("x-soe-messages", {}) if isinstance(error.schema, dict) else {}
+        text = messages.get(error.validator)
+        if error.validator == "required":
+            text = self._missing_schema().get("x-soe-messages", {}).get("required")
+        elif _empty(error.instance) and error.validator in ("type", "minItems", "minLength"):
+            text = messages.get("required", text)
+        if text is None:
+            where = ".".join(str(p) for p in self.path[-2:]) or "config"
+            text = f"'{where}': {error.message}"
+        text = _fill(text, self._placeholders())
+        if self.node is not None and not text.startswith("Workflow '"):
+            return f"Workflow '{self.workflow}', node '{self.node}': {text}"
+        return text
+
+    def _placeholders(self) -> dict[str, str]:
+        instance = self.error.instance
+        indices = [p for p in self.path if isinstance(p, int)]
+        last_key = next((p for p in reversed(self.path) if isinstance(p, str)), "")
+        extra = ""
+        if self.error.validator == "additionalProperties" and isinstance(instance, dict):
+            known = self.error.schema.get("properties", {})
+            extra = ", ".join(repr(k) for k in instance if k not in known)
+        return {
+            "{w}": str(self.workflow if self.workflow is not None else last_key),
+            "{n}": str(self.node),
+            "{i}": str(indices[-1] + 1) if indices else "?",
+            "{j}": str(indices[-1]) if indices else "?",
+            "{type}": _type_name(instance),
+            "{value}": instance if isinstance(instance, str) else repr(instance),
+            "{field}": str(last_key),
+            "{key}": f"'{last_key}'",
+            "{extra}": extra,
+        }
+
+
+def _empty(value: Any) -> bool:
+    """SOE's "missing or empty": a false boolean is a wrong type, not an empty value."""
+    return value is None or (isinstance(value, (str, list, dict)) and not value)
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    for placeholder, value in values.items():
+        text = text.replace(placeholder, value)
+    return text
+
+
+def _position(mapping: Any, keys: list[Any]) -> int:
+    if not keys or not isinstance(mapping, Mapping):
+        return -1
+    for index, key in enumerate(mapping):
+        if key == keys[0]:
+            return index
+    return -1
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+# -- checks beside the schema ---------------------------------------------------------
+
+
+def _semantic_problem(node: dict[str, Any]) -> str | None:
+    node_type = node.get("node_type")
+    if not isinstance(node_type, str) or node_type.startswith("_"):
+        return None
+    emissions = node.get("event_emissions") or []
+    for emission in emissions:
+        condition = emission.get("condition")
+        if not isinstance(condition, str) or not has_jinja(condition):
+            continue
+        label = f"Event emission '{emission['signal_name']}' condition"
+        if node_type == "router":
+            problem = syntax_error(condition)  # F-VAL-11
+            if problem:
+                return f"{label}: {problem}"
+        problem = _escape_problem(label, condition)
+        if problem:
+            return problem
+    if node_type in ("llm", "agent"):
+        problem = _escape_problem("'prompt'", node.get("prompt", ""))
+        if problem:
+            return problem
+    for name, value in _strings(node.get("parameters") or {}, "parameters"):
+        problem = _escape_problem(f"'{name}'", value)
+        if problem:
+            return problem
+    return _temporal_problem(node.get("temporal"))
+
+
+def _escape_problem(label: str, template: str) -> str | None:
+    name = sandbox_escape(template)
+    if name is None:
+        return None
+    return (
+        f"{label} reaches for the Python internal '{name}', which templates may not use "
+        "(they render in Jinja's sandbox). Templates can read context fields, e.g. "
+        "{{ context.field }} or {{ context.__operational__.signals }}."
+    )
+
+
+def _strings(value: Any, where: str) -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        return [pair for key, item in value.items() for pair in _strings(item, f"{where}.{key}")]
+    if isinstance(value, list):
+        return [
+            pair for index, item in enumerate(value) for pair in _strings(item, f"{where}[{index}]")
+        ]
+    return [(where, value)] if isinstance(value, str) else []
+
+
+def _temporal_problem(options: Any) -> str | None:
+    if not isinstance(options, dict) or not options.get("local"):
+        return None
+    if "task_queue" in options:
+        return (
+            "'temporal' sets both 'local: true' and 'task_queue': a local activity runs on the "
+            "workflow's own worker. Remove one of them."
+        )
+    if "heartbeat_timeout" in options:
+        return (
+            "'temporal' sets both 'local: true' and 'heartbeat_timeout': local activities do not "
+            "heartbeat. Remove 'heartbeat_timeout' or run the node as a normal activity."
+        )
+    return None

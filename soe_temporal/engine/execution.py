@@ -1,0 +1,292 @@
+"""One SOE execution as a state machine: signals and results in, commands out.
+
+The broadcast algorithm of SOE_SPEC §6.2 runs here with an explicit stack, so router
+cascades keep SOE's depth-first, declaration-order semantics (F-EXEC-5) with no recursion
+limit. Nodes that need the outside world (tools, and later LLM, agent and child nodes)
+answer with commands; their results come back through ``complete_tool_call`` and their
+signals are queued as new broadcasts of the same cascade. Nodes of one broadcast
+therefore run concurrently, as DESIGN.md intends, while counters, signal sets and final
+values match SOE.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .commands import CallTool, Command, ToolOutcome
+from .context import PARENT, build_initial_context, inherit_context, write_field
+from .operational import count_error, count_node, ensure_operational, record_signals
+from .router import fire_router
+from .state import EngineSettings, ExecutionState, NodeFailure, PendingBroadcast
+from .tool import RunningToolCall, apply_tool_outcome, fire_tool
+
+# How many failures an execution remembers for `describe` and waiting callers.
+FAILURES_KEPT = 100
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One dispatch of one node (F-EXEC-3 step 4)."""
+
+    workflow_name: str
+    node_name: str
+    config: dict[str, Any]
+    cascade: int
+
+
+@dataclass
+class _Frame:
+    """One broadcast being walked: its signals and the registry snapshot (F-EXEC-6)."""
+
+    signals: list[str]
+    signal_set: set[str]
+    nodes: list[tuple[str, dict[str, Any]]]
+    position: int = 0
+
+    def next_triggered(self) -> tuple[str, dict[str, Any]] | None:
+        while self.position < len(self.nodes):
+            name, config = self.nodes[self.position]
+            self.position += 1
+            if self.signal_set.intersection(config.get("event_triggers") or ()):
+                return name, config
+        return None
+
+
+class NodeTypeUnavailable(Exception):
+    """Raised inside the engine for a node type this build cannot run (Q-20)."""
+
+
+class Execution:
+    """The SOE semantics of one execution, free of Temporal and of I/O."""
+
+    def __init__(self, state: ExecutionState) -> None:
+        self.state = state
+        self._running: dict[str, RunningToolCall] = {}
+        # Telemetry-style events (F-TEL-3 names) since the host last took them.
+        self._events: list[dict[str, Any]] = []
+        self._handlers: dict[str, Callable[[Execution, Firing], Any]] = {
+            "router": fire_router,
+            "tool": fire_tool,
+        }
+
+    @classmethod
+    def start(
+        cls,
+        execution_id: str,
+        workflow_name: str,
+        registry: dict[str, dict[str, dict[str, Any]]],
+        initial_context: dict[str, Any],
+        initial_signals: list[str],
+        identities: dict[str, str] | None = None,
+        context_schema: dict[str, Any] | None = None,
+        settings: EngineSettings | None = None,
+        inherited_context: dict[str, Any] | None = None,
+    ) -> Execution:
+        """F-EXEC-1 steps 8-12: build the context, then queue the initial signals.
+
+        With ``inherited_context`` (F-INH-3/4) the context continues another execution's
+        fields, with fresh operational state.
+        """
+        if inherited_context is not None:
+            context = inherit_context(inherited_context, initial_context)
+        else:
+            context = build_initial_context(initial_context)
+        parent = context.get(PARENT)
+        main_id = parent.get("main_execution_id") if isinstance(parent, dict) else None
+        ensure_operational(context, main_id or execution_id)
+        state = ExecutionState(
+            execution_id=execution_id,
+            workflow_name=workflow_name,
+            registry=copy.deepcopy(registry),
+            context=context,
+            identities=dict(identities or {}),
+            context_schema=copy.deepcopy(context_schema or {}),
+            settings=settings or EngineSettings(),
+        )
+        execution = cls(state)
+        execution.deliver(initial_signals)
+        return execution
+
+    # -- what the host reads -------------------------------------------------------
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return self.state.context
+
+    @property
+    def idle(self) -> bool:
+        """No signal waiting and no node running."""
+        return not self.state.pending and not self._running
+
+    @property
+    def running_calls(self) -> int:
+        return len(self._running)
+
+    def take_events(self) -> list[dict[str, Any]]:
+        """What happened since the last call: broadcasts, node executions, errors."""
+        events, self._events = self._events, []
+        return events
+
+    def failures_of(self, cascade: int) -> list[NodeFailure]:
+        return [f for f in self.state.failures if f.cascade == cascade]
+
+    # -- inputs ----------------------------------------------------------------------
+
+    def deliver(self, signals: list[str]) -> int:
+        """Queue signals from outside (a start, an external signal); returns their cascade."""
+        cascade = self.state.next_cascade
+        self.state.next_cascade += 1
+        self.state.pending.append(PendingBroadcast(list(signals), cascade))
+        self.state.progress += 1
+        return cascade
+
+    def process_pending(self) -> list[Command]:
+        """Broadcast every queued signal list, in order; returns the work to start."""
+        commands: list[Command] = []
+        while self.state.pending:
+            broadcast = self.state.pending.pop(0)
+            commands.extend(self._broadcast(broadcast.signals, broadcast.cascade))
+        self._forget_finished_cascades()
+        return commands
+
+    def complete_tool_call(self, call_id: str, outcome: ToolOutcome) -> list[Command]:
+        """Apply one attempt's outcome; returns a retry when one is due."""
+        running = self._running.pop(call_id)
+        self.state.progress += 1
+        try:
+            commands: list[Command] = list(apply_tool_outcome(self, running, outcome))
+        except Exception as error:
+            self._fail_unexpectedly(running.firing, error)
+            commands = []
+        self._forget_finished_cascades()
+        return commands
+
+    # -- used by node handlers --------------------------------------------------------
+
+    def new_call_id(self) -> str:
+        call_id = str(self.state.next_call)
+        self.state.next_call += 1
+        return call_id
+
+    def track(self, call_id: str, running: RunningToolCall) -> None:
+        self._running[call_id] = running
+
+    def emit(self, signals: list[str], cascade: int) -> None:
+        """A node's emission (F-NODE-3): queued as one broadcast of its cascade."""
+        if signals:
+            self.state.pending.append(PendingBroadcast(list(signals), cascade))
+
+    def write_output(self, field_name: str, value: Any) -> None:
+        """The output path of F-CTX-2 (later issues add the sync to a parent, F-CHILD-9)."""
+        write_field(self.context, field_name, value)
+
+    def record_event(self, event_type: str, **data: Any) -> None:
+        self._events.append({"event_type": event_type, **data})
+
+    def record_failure(self, firing: Firing, error: str, handled: bool) -> None:
+        self.record_event("node_error", node_name=firing.node_name, error=error, handled=handled)
+        self.state.failures.append(
+            NodeFailure(firing.workflow_name, firing.node_name, error, firing.cascade, handled)
+        )
+        del self.state.failures[:-FAILURES_KEPT]
+
+    # -- the broadcast algorithm (F-EXEC-3) ----------------------------------------
+
+    def _open(self, signals: list[str]) -> _Frame:
+        record_signals(self.context, signals)
+        self.record_event("signals_broadcast", signals=list(signals))
+        workflow = self.state.registry.get(self.state.workflow_name, {})
+        return _Frame(list(signals), set(signals), list(workflow.items()))
+
+    def _broadcast(self, signals: list[str], cascade: int) -> list[Command]:
+        commands: list[Command] = []
+        stack = [self._open(signals)]
+        while stack:
+            triggered = stack[-1].next_triggered()
+            if triggered is None:
+                stack.pop()
+                continue
+            node_name, config = triggered
+            firing = Firing(self.state.workflow_name, node_name, config, cascade)
+            if not self._may_fire(firing):
+                continue
+            count_node(self.context, node_name)
+            self.record_event(
+                "node_execution", node_name=node_name, node_type=config.get("node_type")
+            )
+            result = self._fire(firing)
+            if isinstance(result, CallTool):
+                commands.append(result)
+            elif result:
+                stack.append(self._open(result))
+        return commands
+
+    def _fire(self, firing: Firing) -> Any:
+        node_type = firing.config.get("node_type")
+        handler = self._handlers.get(node_type)
+        if handler is None:
+            count_error(self.context)
+            self.record_failure(firing, _unavailable_message(firing, node_type), handled=False)
+            return None
+        try:
+            return handler(self, firing)
+        except Exception as error:
+            self._fail_unexpectedly(firing, error)
+            return None
+
+    def _fail_unexpectedly(self, firing: Firing, error: Exception) -> None:
+        """Whatever goes wrong inside a node fails that node, never the execution."""
+        count_error(self.context)
+        self.record_failure(
+            firing,
+            f"Workflow '{firing.workflow_name}', node '{firing.node_name}' failed: "
+            f"{type(error).__name__}: {error}",
+            handled=False,
+        )
+
+    def _may_fire(self, firing: Firing) -> bool:
+        """Q-29: a cascade may fire at most ``cascade_limit`` nodes, then it halts."""
+        if firing.cascade in self.state.halted_cascades:
+            return False
+        key = str(firing.cascade)
+        fired = self.state.cascade_firings.get(key, 0) + 1
+        self.state.cascade_firings[key] = fired
+        limit = self.state.settings.cascade_limit
+        if fired <= limit:
+            return True
+        self.state.halted_cascades.append(firing.cascade)
+        count_error(self.context)
+        self.record_failure(
+            firing,
+            f"Cascade limit reached: one incoming signal caused {limit} node firings, so "
+            f"node '{firing.node_name}' was not run and this cascade stopped. A node that "
+            "re-triggers itself needs a stop condition (e.g. "
+            f"{{{{ context.__operational__.nodes.get('{firing.node_name}', 0) < 10 }}}}), "
+            "or raise cascade_limit if the work is really that long.",
+            handled=False,
+        )
+        return False
+
+    def _forget_finished_cascades(self) -> None:
+        live = {b.cascade for b in self.state.pending}
+        live.update(r.firing.cascade for r in self._running.values())
+        firings = self.state.cascade_firings
+        for key in [k for k in firings if int(k) not in live]:
+            del firings[key]
+        self.state.halted_cascades = [c for c in self.state.halted_cascades if c in live]
+
+
+def _unavailable_message(firing: Firing, node_type: Any) -> str:
+    prefix = f"Workflow '{firing.workflow_name}', node '{firing.node_name}'"
+    if isinstance(node_type, str) and node_type.startswith("_"):
+        return (
+            f"{prefix}: node_type '{node_type}' is an internal type with no handler; "
+            "it can be stored in a config but not triggered (F-CFG-9)."
+        )
+    return (
+        f"{prefix}: {node_type} nodes are not available in this version of soe_temporal; "
+        "this node was skipped."
+    )

@@ -1,0 +1,61 @@
+"""The durable state of one execution: everything continue-as-new must carry.
+
+These shapes travel in workflow input when an execution continues as new, so they are a
+durable contract: add fields with defaults, never rename or remove one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+STATE_VERSION = 1
+
+
+@dataclass
+class EngineSettings:
+    """Limits SOE leaves to the host (Q-19, Q-29)."""
+
+    # Node firings one incoming signal may cause, directly or through its consequences.
+    cascade_limit: int = 10_000
+
+
+@dataclass
+class PendingBroadcast:
+    """Signals waiting to be broadcast, and the cascade they belong to."""
+
+    signals: list[str]
+    cascade: int
+
+
+@dataclass
+class NodeFailure:
+    """A node that failed. ``handled`` when SOE's own failure path took it
+    (a tool's failure handling, a failure signal); unhandled failures are what
+    SOE would raise out of ``orchestrate()`` / ``broadcast_signals()``."""
+
+    workflow_name: str
+    node_name: str
+    error: str
+    cascade: int
+    handled: bool
+
+
+@dataclass
+class ExecutionState:
+    execution_id: str
+    workflow_name: str
+    registry: dict[str, dict[str, dict[str, Any]]]
+    context: dict[str, Any]
+    identities: dict[str, str] = field(default_factory=dict)
+    context_schema: dict[str, Any] = field(default_factory=dict)
+    pending: list[PendingBroadcast] = field(default_factory=list)
+    failures: list[NodeFailure] = field(default_factory=list)
+    # Firings per live cascade, keyed by the cascade number as text (JSON object keys).
+    cascade_firings: dict[str, int] = field(default_factory=dict)
+    halted_cascades: list[int] = field(default_factory=list)
+    next_cascade: int = 1
+    next_call: int = 1
+    progress: int = 0
+    settings: EngineSettings = field(default_factory=EngineSettings)
+    version: int = STATE_VERSION

@@ -1,0 +1,130 @@
+"""Tool nodes (SOE_SPEC §11): one host call per SOE attempt, results applied here."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .commands import CallTool, ToolOutcome
+from .context import is_internal_field
+from .emissions import is_jinja_condition, programmatic_emission
+from .operational import count_error, count_tool_call
+from .templates import render_prompt
+
+if TYPE_CHECKING:
+    from .execution import Execution, Firing
+
+
+@dataclass
+class RunningToolCall:
+    firing: Firing
+    call: CallTool
+    # F-TOOL-8: conditions see the context as it was before the tool ran. Kept only
+    # when a condition could read it.
+    snapshot: dict[str, Any] | None
+
+
+def render_parameters(value: Any, context: dict[str, Any]) -> Any:
+    """F-TOOL-5: walk mappings and lists; strings with ``{{`` render to strings."""
+    if isinstance(value, dict):
+        return {key: render_parameters(item, context) for key, item in value.items()}
+    if isinstance(value, list):
+        return [render_parameters(item, context) for item in value]
+    if isinstance(value, str) and "{{" in value:
+        return render_prompt(value, context)[0]
+    return value
+
+
+def fire_tool(execution: Execution, firing: Firing) -> CallTool:
+    """F-TOOL-2 steps 2-3: resolve the parameters (F-TOOL-4) and ask for the first attempt."""
+    config = firing.config
+    context = execution.context
+    parameters: dict[str, Any] | None = None
+    parameter_history: list[Any] | None = None
+    field = config.get("context_parameter_field")
+    if config.get("parameters") is not None:
+        parameters = render_parameters(config["parameters"], context)
+    elif field and field in context:
+        raw = context[field]
+        parameter_history = copy.deepcopy(raw if not is_internal_field(field) else [raw])
+    else:
+        parameters = {}
+    needs_snapshot = any(is_jinja_condition(e) for e in config.get("event_emissions") or [])
+    call = CallTool(
+        call_id=execution.new_call_id(),
+        workflow_name=firing.workflow_name,
+        node_name=firing.node_name,
+        tool_name=config["tool_name"],
+        attempt=1,
+        parameters=parameters,
+        parameter_history=parameter_history,
+        temporal=config.get("temporal"),
+    )
+    snapshot = copy.deepcopy(context) if needs_snapshot else None
+    execution.track(call.call_id, RunningToolCall(firing, call, snapshot))
+    return call
+
+
+def apply_tool_outcome(
+    execution: Execution, running: RunningToolCall, outcome: ToolOutcome
+) -> list[CallTool]:
+    """F-TOOL-7..11 for one finished attempt; returns the next attempt, if any."""
+    firing, call = running.firing, running.call
+    context = execution.context
+    output_field = firing.config.get("output_field")
+
+    if outcome.status == "setup_failed":
+        # SOE raises these before its attempt loop (F-VAL-9, F-TOOL-6): no retry, no
+        # failure signal. We keep the execution usable and show the error (DESIGN).
+        if output_field:
+            execution.write_output(output_field, outcome.error)
+        count_error(context)
+        execution.record_failure(firing, outcome.error, handled=False)
+        return []
+
+    if call.attempt == 1:
+        count_tool_call(context)
+    execution.record_event(
+        "tool_call",
+        node_name=firing.node_name,
+        tool_name=call.tool_name,
+        attempt=call.attempt,
+        status=outcome.status,
+        error=outcome.error,
+    )
+
+    if outcome.status == "ok":
+        result = outcome.result
+        if output_field and result is not None:
+            execution.write_output(output_field, result)
+        conditions_context = running.snapshot if running.snapshot is not None else context
+        signals = programmatic_emission(
+            firing.config.get("event_emissions"), conditions_context, result=result
+        )
+        execution.emit(signals, firing.cascade)
+        return []
+
+    if call.attempt <= outcome.max_retries:
+        count_error(context)
+        retry = CallTool(
+            call_id=execution.new_call_id(),
+            workflow_name=call.workflow_name,
+            node_name=call.node_name,
+            tool_name=call.tool_name,
+            attempt=call.attempt + 1,
+            parameters=call.parameters,
+            parameter_history=call.parameter_history,
+            temporal=call.temporal,
+        )
+        execution.track(retry.call_id, RunningToolCall(firing, retry, running.snapshot))
+        return [retry]
+
+    # F-TOOL-10: the last attempt failed.
+    if output_field:
+        execution.write_output(output_field, outcome.error)
+    count_error(context)
+    execution.record_failure(firing, outcome.error, handled=True)
+    if outcome.failure_signal:
+        execution.emit([outcome.failure_signal], firing.cascade)
+    return []

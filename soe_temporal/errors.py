@@ -1,0 +1,67 @@
+"""Every error soe_temporal raises to its users: one type per kind of failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SoeError(Exception):
+    """Base of all soe_temporal errors."""
+
+
+class ConfigError(SoeError):
+    """The config or the start parameters are invalid; raised before anything starts."""
+
+
+class ExecutionNotFoundError(SoeError):
+    """No execution has this id (in this namespace)."""
+
+    def __init__(self, execution_id: str, namespace: str = "default") -> None:
+        self.execution_id = execution_id
+        super().__init__(
+            f"No execution '{execution_id}' in namespace '{namespace}'. Check the id "
+            "(`soe-temporal start` prints it) and that TEMPORAL_ADDRESS/TEMPORAL_NAMESPACE "
+            "point at the server that ran it."
+        )
+
+
+class ExecutionClosedError(SoeError):
+    """The execution was closed (or terminated) and takes no more signals."""
+
+    def __init__(self, execution_id: str, status: str) -> None:
+        self.execution_id = execution_id
+        self.status = status
+        super().__init__(
+            f"Execution '{execution_id}' is {status.lower()} and takes no more signals. "
+            "Start a new execution; inherit_context_from_id / inherit_config_from_id can "
+            "carry its state over."
+        )
+
+
+class NodeFailedError(SoeError):
+    """A node failed with no failure path while handling the signals of this call.
+
+    SOE raises such failures out of ``orchestrate()`` and ``broadcast_signals()``; here the
+    execution stays open and usable, and ``describe()`` lists the failure as well.
+    """
+
+    def __init__(self, execution_id: str, failures: list[dict[str, Any]]) -> None:
+        self.execution_id = execution_id
+        self.failures = failures
+        lines = [
+            f"  - workflow '{f['workflow_name']}', node '{f['node_name']}': {f['error']}"
+            for f in failures
+        ]
+        noun = "A node" if len(failures) == 1 else f"{len(failures)} nodes"
+        super().__init__(
+            f"{noun} of execution '{execution_id}' failed:\n" + "\n".join(lines) + "\n"
+            "The execution is still open: fix the cause and send a signal to continue it."
+        )
+
+
+class WaitTimeoutError(SoeError):
+    """A wait for an execution to become idle ran out of time."""
+
+
+class WorkerUnavailableError(SoeError):
+    """A query or update found no worker polling the task queue."""

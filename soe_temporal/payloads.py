@@ -1,0 +1,122 @@
+"""The shapes that cross Temporal: workflow input, activity and message arguments.
+
+Each is persisted in workflow histories, so each is a durable contract: add fields with
+defaults; never rename, retype or remove one (see DESIGN.md and STYLE.md §4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .engine.state import ExecutionState
+
+WORKFLOW_TYPE = "SoeWorkflow"
+SIGNAL_NAME = "soe_signal"
+TOOL_ACTIVITY = "soe.tool"
+TOOLS_MANIFEST_ACTIVITY = "soe.tools_manifest"
+
+BROADCAST_UPDATE = "soe_broadcast"
+WAIT_IDLE_UPDATE = "soe_wait_idle"
+CLOSE_UPDATE = "soe_close"
+CONTEXT_QUERY = "soe_context"
+WORKFLOWS_QUERY = "soe_workflows"
+CONFIG_QUERY = "soe_config"
+STATUS_QUERY = "soe_status"
+
+PAYLOAD_VERSION = 1
+
+
+@dataclass
+class SoeWorkflowInput:
+    """Starts an execution; on continue-as-new, ``resumed`` carries its whole state."""
+
+    workflow_name: str
+    registry: dict[str, dict[str, dict[str, Any]]]
+    initial_signals: list[str]
+    initial_context: dict[str, Any]
+    # F-INH-3: a context taken from another execution (history lists, as stored);
+    # initial_context is then merged into it by append.
+    inherited_context: dict[str, Any] | None = None
+    identities: dict[str, str] = field(default_factory=dict)
+    context_schema: dict[str, Any] = field(default_factory=dict)
+    cascade_limit: int = 10_000
+    # Continue as new once the history has this many events (default: when the server
+    # suggests it, at about 4,096 events or 4 MiB).
+    continue_as_new_after_events: int | None = None
+    resumed: ExecutionState | None = None
+    version: int = PAYLOAD_VERSION
+
+
+@dataclass
+class ToolCallInput:
+    """One SOE attempt of one tool node."""
+
+    execution_id: str
+    workflow_name: str
+    node_name: str
+    tool_name: str
+    attempt: int
+    parameters: dict[str, Any] | None = None
+    parameter_history: list[Any] | None = None
+
+
+@dataclass
+class ToolCallResult:
+    """A tool's JSON result, and what its registry entry says about retries."""
+
+    result: Any
+    max_retries: int = 0
+    failure_signal: str | None = None
+
+
+@dataclass
+class ToolFailureDetails:
+    """Carried in a failed tool activity's ApplicationError details."""
+
+    max_retries: int = 0
+    failure_signal: str | None = None
+    exception_type: str = ""
+
+
+@dataclass
+class ToolManifestEntry:
+    """What a workflow needs to know of a registry entry before and around a call."""
+
+    max_retries: int = 0
+    failure_signal: str | None = None
+    temporal: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ToolsManifest:
+    """A worker's tools, and the Temporal options it sets for all of them."""
+
+    tools: dict[str, ToolManifestEntry] = field(default_factory=dict)
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BroadcastRequest:
+    signals: list[str]
+    wait: bool = True
+
+
+@dataclass
+class WaitIdleRequest:
+    # Report the unhandled failures of this cascade (the one a start or signal opened).
+    cascade: int | None = None
+
+
+@dataclass
+class IdleReport:
+    """Answer of the broadcast and wait updates.
+
+    ``retry`` means the execution is continuing as new: ask the new run again.
+    """
+
+    cascade: int | None
+    idle: bool
+    retry: bool = False
+    progress: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)

@@ -1,0 +1,91 @@
+"""SoeTestEnvironment: Temporal's time-skipping test server with an in-process worker.
+
+async with SoeTestEnvironment(tools_registry={"greet": greet}) as env:
+    eid = await env.soe.orchestrate(config, "main", ["START"], {})
+    await env.sleep(timedelta(days=3))       # durable time passes at once
+    await env.soe.broadcast_signals(eid, ["APPROVED"])
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from types import TracebackType
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from .client import SoeClient
+from .servers import test_server_path
+from .worker import create_worker
+
+
+class SoeTestEnvironment:
+    """A time-skipping Temporal server, a worker on its own task queue, and a SoeClient."""
+
+    def __init__(
+        self,
+        call_llm: Callable[[str, dict[str, Any]], Any] | None = None,
+        tools_registry: Mapping[str, Any] | None = None,
+        *,
+        tool_defaults: dict[str, Any] | None = None,
+        continue_as_new_after_events: int | None = None,
+        cascade_limit: int = 10_000,
+        wait_timeout: timedelta = timedelta(minutes=2),
+        environment: WorkflowEnvironment | None = None,
+    ) -> None:
+        self._call_llm = call_llm
+        self._tools_registry = tools_registry
+        self._tool_defaults = tool_defaults
+        self._client_options = {
+            "continue_as_new_after_events": continue_as_new_after_events,
+            "cascade_limit": cascade_limit,
+            "wait_timeout": wait_timeout,
+        }
+        self._shared_environment = environment
+        self.task_queue = f"soe-test-{uuid.uuid4().hex[:8]}"
+        self.environment: WorkflowEnvironment | None = None
+        self.worker: Worker | None = None
+        self.soe: SoeClient | None = None  # type: ignore[assignment]
+
+    @property
+    def client(self) -> Client:
+        assert self.environment is not None, "use `async with SoeTestEnvironment(...)`"
+        return self.environment.client
+
+    async def __aenter__(self) -> SoeTestEnvironment:
+        self.environment = (
+            self._shared_environment
+            or await WorkflowEnvironment.start_time_skipping(
+                test_server_existing_path=test_server_path()
+            )
+        )
+        self.worker = create_worker(
+            self.environment.client,
+            self.task_queue,
+            call_llm=self._call_llm,
+            tools_registry=self._tools_registry,
+            tool_defaults=self._tool_defaults,
+        )
+        await self.worker.__aenter__()
+        self.soe = SoeClient(self.environment.client, self.task_queue, **self._client_options)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self.worker is not None:
+            await self.worker.__aexit__(exc_type, exc, traceback)
+        if self.environment is not None and self._shared_environment is None:
+            await self.environment.shutdown()
+
+    async def sleep(self, duration: timedelta) -> None:
+        """Let durable time pass at once (timers fire, waiting executions stay waiting)."""
+        assert self.environment is not None
+        await self.environment.sleep(duration)

@@ -1,0 +1,102 @@
+"""The tools registry a worker is given (F-API-6), and how a tool is called (F-TOOL-6).
+
+Entries keep SOE's shapes: a callable, or ``{function, max_retries, failure_signal,
+process_accumulated}``. soe_temporal adds an optional ``temporal`` mapping of activity
+options (timeouts, retry policy, ``local``) that applies to every node using the tool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+
+from .config import config_schema
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ToolEntry:
+    name: str
+    function: Callable[..., Any]
+    max_retries: int = 0
+    failure_signal: str | None = None
+    process_accumulated: bool = False
+    temporal: dict[str, Any] = field(default_factory=dict)
+
+
+class ToolParameterError(ValueError):
+    """The arguments in a node's context_parameter_field cannot be read."""
+
+
+def normalize_registry(registry: Mapping[str, Any] | None) -> dict[str, ToolEntry]:
+    """Check every entry (F-VAL-9 rules) when the worker is created, not at call time."""
+    return {name: _entry(name, value) for name, value in (registry or {}).items()}
+
+
+def _entry(name: str, value: Any) -> ToolEntry:
+    if callable(value):
+        return ToolEntry(name=name, function=value)
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f"Tool '{name}' registry entry must be a callable or dict with 'function' key"
+        )
+    if "function" not in value:
+        raise ConfigError(f"Tool '{name}' registry entry dict must have 'function' key")
+    if not callable(value["function"]):
+        raise ConfigError(f"Tool '{name}' 'function' must be callable")
+    max_retries = value.get("max_retries", 0)
+    if not isinstance(max_retries, int) or max_retries < 0:
+        raise ConfigError(f"Tool '{name}' 'max_retries' must be a non-negative integer")
+    failure_signal = value.get("failure_signal")
+    if failure_signal is not None and not isinstance(failure_signal, str):
+        raise ConfigError(f"Tool '{name}' 'failure_signal' must be a string")
+    temporal = dict(value.get("temporal") or {})
+    check_temporal_options(temporal, f"Tool '{name}'")
+    return ToolEntry(
+        name=name,
+        function=value["function"],
+        max_retries=max_retries,
+        failure_signal=failure_signal,
+        process_accumulated=bool(value.get("process_accumulated", False)),
+        temporal=temporal,
+    )
+
+
+def check_temporal_options(options: dict[str, Any], owner: str) -> None:
+    """Validate a ``temporal`` mapping with the config schema's rules for the node block."""
+    schema = config_schema()
+    validator = Draft202012Validator(
+        {**schema["$defs"]["temporal_options"], "$defs": schema["$defs"]}
+    )
+    error = next(iter(validator.iter_errors(options)), None)
+    if error is not None:
+        where = ".".join(str(p) for p in error.absolute_path)
+        raise ConfigError(f"{owner}: 'temporal{'.' + where if where else ''}': {error.message}")
+
+
+def shape_arguments(
+    entry: ToolEntry, parameters: dict[str, Any] | None, parameter_history: list[Any] | None
+) -> tuple[list[Any], dict[str, Any]]:
+    """F-TOOL-4/6: positional and keyword arguments for one call."""
+    if parameter_history is None:
+        return [], dict(parameters or {})
+    value: Any = parameter_history if entry.process_accumulated else parameter_history[-1]
+    if isinstance(value, str):
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError as error:
+            raise ToolParameterError(
+                f"Tool '{entry.name}': the parameter field is a string but not valid JSON/YAML: {error}"
+            ) from None
+    if entry.process_accumulated and isinstance(value, list):
+        return [value], {}
+    if not isinstance(value, Mapping):
+        # SOE calls tool(**value), which fails as the attempt's own error (F-TOOL-6).
+        raise TypeError(
+            f"{entry.name}() argument after ** must be a mapping, not {type(value).__name__}"
+        )
+    return [], dict(value)
