@@ -20,9 +20,7 @@ RUN groupadd --system --gid 10001 soe \
 COPY --chown=soe:soe pyproject.toml README* LICENSE* ./
 COPY --chown=soe:soe soe_temporal ./soe_temporal
 COPY --chown=soe:soe examples ./examples
-# Wildcard so the build does not fail while workers/ is empty (git keeps no
-# empty directories); copies the contents of workers/ into /app/workers/.
-COPY --chown=soe:soe workers* ./workers/
+COPY --chown=soe:soe workers ./workers
 
 RUN pip install --no-cache-dir . \
  && chown soe:soe /app

@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check soe_temporal tests examples benchmarks workers starter
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_nodes.py
+	$(BIN)/python -m benchmarks.bench_nodes
 
 clean:
 	rm -rf $(VENV) .pytest_cache .soe-temporal

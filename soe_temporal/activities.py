@@ -7,7 +7,7 @@ import asyncio
 import contextvars
 import functools
 import inspect
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from concurrent.futures import Executor
 from typing import Any
 
@@ -110,16 +110,24 @@ class SoeActivities:
     async def _run(self, entry: ToolEntry, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """Await an async tool, or run a plain one in the thread pool; heartbeat meanwhile."""
         if inspect.iscoroutinefunction(entry.function):
-            work: asyncio.Future[Any] = asyncio.ensure_future(entry.function(*args, **kwargs))
+            work: Awaitable[Any] = entry.function(*args, **kwargs)
         else:
             call = functools.partial(entry.function, *args, **kwargs)
             context = contextvars.copy_context()
             work = asyncio.get_running_loop().run_in_executor(self._executor, context.run, call)
-        heartbeat = not activity.info().is_local
-        while True:
-            done, _ = await asyncio.wait({work}, timeout=HEARTBEAT_EVERY_SECONDS)
-            if done:
-                result = work.result()
-                return await result if inspect.isawaitable(result) else result
-            if heartbeat:
-                activity.heartbeat()
+        if activity.info().is_local:
+            result = await work
+        else:
+            heartbeats = asyncio.create_task(_heartbeat_until_cancelled())
+            try:
+                result = await work
+            finally:
+                heartbeats.cancel()
+        return await result if inspect.isawaitable(result) else result
+
+
+async def _heartbeat_until_cancelled() -> None:
+    """Heartbeat while a tool runs, so a call on a lost worker is retried in seconds."""
+    while True:
+        await asyncio.sleep(HEARTBEAT_EVERY_SECONDS)
+        activity.heartbeat()

@@ -33,6 +33,18 @@ EXIT_ERROR = 1
 EXIT_BAD_INPUT = 2
 
 
+def console_main() -> None:
+    """The ``soe-temporal`` executable.
+
+    It leaves with ``os._exit`` once output is flushed: Temporal's Rust client threads can
+    abort a short-lived process while the interpreter finalizes (temporalio/sdk-python#300).
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -299,4 +311,4 @@ def _parser() -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    console_main()

@@ -31,6 +31,10 @@ from .serialization import NotJsonData, to_json_data
 SCHEMA_RESOURCE = "schema/soe-config.schema.json"
 NODE_TYPES = ("router", "llm", "agent", "tool", "child")
 _COMBINED_SECTIONS = ("context_schema", "identities")
+_QUOTE = (
+    "YAML reads unquoted yes/no/on/off/true/false as booleans and plain numerals as numbers: "
+    'put the name in quotes as you wrote it, e.g. "NO" or "404"'
+)
 
 
 @dataclass
@@ -72,15 +76,14 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any] | SoeConfig) 
                     "'workflows' key; without it every top-level key is read as a workflow "
                     f"(legacy format). Move the workflows under 'workflows:' next to '{section}'."
                 )
-    _check_structure(document)
-    combined = "workflows" in document
+    combined = isinstance(document, Mapping) and "workflows" in document
+    _validate(document, combined)
     workflows = document["workflows"] if combined else document
     config = SoeConfig(
         workflows=dict(workflows),
         context_schema=dict(document.get("context_schema") or {}) if combined else {},
         identities=dict(document.get("identities") or {}) if combined else {},
     )
-    _check_semantics(config.workflows)
     try:
         to_json_data(config.to_dict(), "config")
     except NotJsonData as error:
@@ -91,17 +94,43 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any] | SoeConfig) 
 
 
 def validate_workflows(workflows: Mapping[str, Any]) -> None:
-    """Validate a workflows registry (legacy format) with every rule; raises ConfigError."""
-    _check_structure(dict(workflows))
-    _check_semantics(workflows)
+    """Validate a workflows registry with every rule; raises ConfigError.
+
+    The registry is given as such (Q-26): a workflow named ``workflows`` is a workflow.
+    """
+    _validate(dict(workflows), combined=False)
 
 
-def _check_semantics(workflows: Mapping[str, Any]) -> None:
+def _validate(document: Any, combined: bool) -> None:
+    """Every rule, schema and semantic; the first failing one in SOE's order is raised."""
+    workflows = document.get("workflows") if combined else document
+    _check_names(workflows)
+    problems: list[_Problem] = [
+        _Located(error, document, combined) for error in _validator(combined).iter_errors(document)
+    ]
+    if isinstance(workflows, Mapping):
+        problems += _semantic_problems(workflows, section=0)
+    if problems:
+        raise ConfigError(min(problems, key=lambda problem: problem.order).text)
+
+
+def _check_names(workflows: Any) -> None:
+    """Q-21/Q-22: names YAML typed as booleans or numbers, refused before anything else."""
+    if not isinstance(workflows, Mapping):
+        return
     for workflow_name, nodes in workflows.items():
-        for node_name, node in nodes.items():
-            problem = _semantic_problem(node)
-            if problem:
-                raise ConfigError(f"Workflow '{workflow_name}', node '{node_name}': {problem}")
+        if not isinstance(workflow_name, str):
+            raise ConfigError(
+                f"Workflow name {workflow_name!r} is a {_type_name(workflow_name)}, not a name: {_QUOTE}"
+            )
+        if not isinstance(nodes, Mapping):
+            continue
+        for node_name in nodes:
+            if not isinstance(node_name, str):
+                raise ConfigError(
+                    f"Workflow '{workflow_name}': node name {node_name!r} is a "
+                    f"{_type_name(node_name)}, not a name: {_QUOTE}"
+                )
 
 
 def check_initial_workflow(config: SoeConfig, workflow_name: str) -> None:
@@ -190,29 +219,38 @@ def _schema() -> dict[str, Any]:
 
 
 @functools.cache
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(_schema())
+def _validator(combined: bool = True) -> Draft202012Validator:
+    schema = _schema()
+    if combined:
+        return Draft202012Validator(schema)
+    return Draft202012Validator({"$ref": "#/$defs/legacy", "$defs": schema["$defs"]})
 
 
-def _check_structure(document: Any) -> None:
-    errors = list(_validator().iter_errors(document))
-    if not errors:
-        return
-    located = [_Located(error, document) for error in errors]
-    raise ConfigError(min(located, key=lambda item: item.order).message())
+class _Problem:
+    """A rule that failed: where it sits in SOE's rule order, and what to say."""
+
+    order: tuple[Any, ...]
+    text: str
 
 
-class _Located:
+@dataclass
+class _Semantic(_Problem):
+    order: tuple[Any, ...]
+    text: str
+
+
+class _Located(_Problem):
     """One jsonschema error, placed in SOE's rule order and phrased in SOE's words."""
 
-    def __init__(self, error: ValidationError, document: Any) -> None:
+    def __init__(self, error: ValidationError, document: Any, combined: bool) -> None:
         self.error = error
         self.path = list(error.absolute_path)
-        self.combined = isinstance(document, Mapping) and "workflows" in document
+        self.combined = combined
         self.workflow: str | None = None
         self.node: str | None = None
         self.node_config: Any = None
         self.order = self._order(document)
+        self.text = self.message()
 
     def _order(self, document: Any) -> tuple[Any, ...]:
         path = self.path
@@ -303,6 +341,10 @@ class _Located:
             where = ".".join(str(p) for p in self.path[-2:]) or "config"
             text = f"'{where}': {error.message}"
         text = _fill(text, self._placeholders())
+        if error.schema.get("x-soe-signal-names") and isinstance(
+            error.instance, (bool, int, float)
+        ):
+            text = f"{text}. {_QUOTE}"
         if self.node is not None and not text.startswith("Workflow '"):
             return f"Workflow '{self.workflow}', node '{self.node}': {text}"
         return text
@@ -355,32 +397,57 @@ def _type_name(value: Any) -> str:
 # -- checks beside the schema ---------------------------------------------------------
 
 
-def _semantic_problem(node: dict[str, Any]) -> str | None:
+def _semantic_problems(workflows: Mapping[str, Any], section: int) -> list[_Problem]:
+    """The checks a schema cannot make, placed in the same order as schema errors."""
+    problems: list[_Problem] = []
+    for workflow_index, (workflow_name, nodes) in enumerate(workflows.items()):
+        if not isinstance(nodes, Mapping):
+            continue
+        for node_index, (node_name, node) in enumerate(nodes.items()):
+            if not isinstance(node, Mapping):
+                continue
+            for rank, text in _node_problems(node):
+                problems.append(
+                    _Semantic(
+                        (section, workflow_index, node_index, *rank),
+                        f"Workflow '{workflow_name}', node '{node_name}': {text}",
+                    )
+                )
+    return problems
+
+
+def _node_problems(node: Mapping[str, Any]) -> list[tuple[tuple[float, int, float], str]]:
     node_type = node.get("node_type")
-    if not isinstance(node_type, str) or node_type.startswith("_"):
-        return None
-    emissions = node.get("event_emissions") or []
-    for emission in emissions:
-        condition = emission.get("condition")
+    if node_type not in NODE_TYPES:
+        return []
+    properties = _schema()["$defs"][f"{node_type}_node"]["properties"]
+    problems: list[tuple[tuple[float, int, float], str]] = []
+    emissions = node.get("event_emissions")
+    emissions_rank = properties["event_emissions"]["x-soe-rank"]
+    for index, emission in enumerate(emissions if isinstance(emissions, list) else []):
+        condition = emission.get("condition") if isinstance(emission, Mapping) else None
         if not isinstance(condition, str) or not has_jinja(condition):
             continue
-        label = f"Event emission '{emission['signal_name']}' condition"
-        if node_type == "router":
-            problem = syntax_error(condition)  # F-VAL-11
-            if problem:
-                return f"{label}: {problem}"
-        problem = _escape_problem(label, condition)
-        if problem:
-            return problem
-    if node_type in ("llm", "agent"):
-        problem = _escape_problem("'prompt'", node.get("prompt", ""))
-        if problem:
-            return problem
-    for name, value in _strings(node.get("parameters") or {}, "parameters"):
-        problem = _escape_problem(f"'{name}'", value)
-        if problem:
-            return problem
-    return _temporal_problem(node.get("temporal"))
+        label = f"Event emission '{emission.get('signal_name')}' condition"
+        problem = syntax_error(condition) if node_type == "router" else None  # F-VAL-11
+        text = f"{label}: {problem}" if problem else _escape_problem(label, condition)
+        if text:
+            problems.append(((emissions_rank, index, 3.5), text))
+    prompt = node.get("prompt")
+    if node_type in ("llm", "agent") and isinstance(prompt, str):
+        text = _escape_problem("'prompt'", prompt)
+        if text:
+            problems.append(((properties["prompt"]["x-soe-rank"], -1, 1), text))
+    parameters = node.get("parameters")
+    if isinstance(parameters, Mapping):
+        for name, value in _strings(dict(parameters), "parameters"):
+            text = _escape_problem(f"'{name}'", value)
+            if text:
+                problems.append(((properties["parameters"]["x-soe-rank"], -1, 1), text))
+    text = temporal_options_problem(node.get("temporal"))
+    if text:
+        problems.append(((properties["temporal"]["x-soe-rank"], -1, 1), text))
+    return problems
 
 
 def _escape_problem(label: str, template: str) -> str | None:
@@ -404,7 +471,8 @@ def _strings(value: Any, where: str) -> list[tuple[str, str]]:
     return [(where, value)] if isinstance(value, str) else []
 
 
-def _temporal_problem(options: Any) -> str | None:
+def temporal_options_problem(options: Any) -> str | None:
+    """Option combinations Temporal cannot honour (also used for tools registry entries)."""
     if not isinstance(options, dict) or not options.get("local"):
         return None
     if "task_queue" in options:

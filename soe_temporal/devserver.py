@@ -27,7 +27,7 @@ STARTUP_TIMEOUT_SECONDS = 60
 class DevServerSettings:
     """Where the embedded server listens and keeps its data (environment overrides)."""
 
-    database: Path
+    database: Path | None  # None: in memory, gone when the server stops
     port: int
     ui_port: int
     extra_args: tuple[str, ...] = field(default=())
@@ -47,7 +47,8 @@ class DevServerSettings:
 
     @property
     def log_file(self) -> Path:
-        return self.database.parent / "server.log"
+        folder = self.database.parent if self.database else Path(".soe-temporal")
+        return folder / "server.log"
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
@@ -66,27 +67,20 @@ class DevServer:
 
     async def __aenter__(self) -> DevServer:
         settings = self.settings
-        settings.database.parent.mkdir(parents=True, exist_ok=True)
+        settings.log_file.parent.mkdir(parents=True, exist_ok=True)
         if port_in_use(settings.port):
             raise SoeError(
                 f"Port {settings.port} is taken, so the embedded Temporal server cannot start. "
                 "Stop what runs there, or set SOE_DEV_PORT to a free port."
             )
+        arguments = ["server", "start-dev", "--ip", "127.0.0.1", "--log-level", "error"]
+        arguments += ["--port", str(settings.port), "--ui-port", str(settings.ui_port)]
+        if settings.database is not None:
+            arguments += ["--db-filename", str(settings.database)]
         with settings.log_file.open("ab") as log:
             self._process = await asyncio.create_subprocess_exec(
                 temporal_cli_path(),
-                "server",
-                "start-dev",
-                "--db-filename",
-                str(settings.database),
-                "--port",
-                str(settings.port),
-                "--ui-port",
-                str(settings.ui_port),
-                "--ip",
-                "127.0.0.1",
-                "--log-level",
-                "error",
+                *arguments,
                 *settings.extra_args,
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log,

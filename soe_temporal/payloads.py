@@ -4,8 +4,6 @@ Each is persisted in workflow histories, so each is a durable contract: add fiel
 defaults; never rename, retype or remove one (see DESIGN.md and STYLE.md §4).
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -7,6 +7,7 @@ options (timeouts, retry policy, ``local``) that applies to every node using the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-from .config import config_schema
+from .config import config_schema, temporal_options_problem
 from .errors import ConfigError
 
 
@@ -54,7 +55,7 @@ def _entry(name: str, value: Any) -> ToolEntry:
     failure_signal = value.get("failure_signal")
     if failure_signal is not None and not isinstance(failure_signal, str):
         raise ConfigError(f"Tool '{name}' 'failure_signal' must be a string")
-    temporal = dict(value.get("temporal") or {})
+    temporal = value.get("temporal") or {}
     check_temporal_options(temporal, f"Tool '{name}'")
     return ToolEntry(
         name=name,
@@ -62,20 +63,25 @@ def _entry(name: str, value: Any) -> ToolEntry:
         max_retries=max_retries,
         failure_signal=failure_signal,
         process_accumulated=bool(value.get("process_accumulated", False)),
-        temporal=temporal,
+        temporal=dict(temporal),
     )
 
 
-def check_temporal_options(options: dict[str, Any], owner: str) -> None:
-    """Validate a ``temporal`` mapping with the config schema's rules for the node block."""
-    schema = config_schema()
-    validator = Draft202012Validator(
-        {**schema["$defs"]["temporal_options"], "$defs": schema["$defs"]}
-    )
-    error = next(iter(validator.iter_errors(options)), None)
+def check_temporal_options(options: Any, owner: str) -> None:
+    """Validate a ``temporal`` mapping with the rules of a node's ``temporal:`` block."""
+    error = next(iter(_temporal_validator().iter_errors(options)), None)
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path)
         raise ConfigError(f"{owner}: 'temporal{'.' + where if where else ''}': {error.message}")
+    problem = temporal_options_problem(options)
+    if problem:
+        raise ConfigError(f"{owner}: {problem}")
+
+
+@functools.cache
+def _temporal_validator() -> Draft202012Validator:
+    schema = config_schema()
+    return Draft202012Validator({**schema["$defs"]["temporal_options"], "$defs": schema["$defs"]})
 
 
 def shape_arguments(

@@ -8,7 +8,6 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from .activities import SoeActivities
 from .converter import soe_temporal_client
@@ -16,18 +15,6 @@ from .tools import check_temporal_options, normalize_registry
 from .workflow import SoeWorkflow
 
 DEFAULT_TASK_QUEUE = "soe"
-
-# Deterministic libraries the workflow uses, shared with the worker process instead of
-# re-imported in every workflow sandbox (Jinja's import also takes a lock the sandbox
-# forbids).
-PASSTHROUGH_MODULES = ("jinja2", "markupsafe", "yaml", "soe_temporal.engine")
-
-
-def workflow_runner() -> SandboxedWorkflowRunner:
-    """The sandbox configuration every worker and replayer of SoeWorkflow must use."""
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
-    )
 
 
 def create_worker(
@@ -51,12 +38,11 @@ def create_worker(
     Other keyword arguments go to :class:`temporalio.worker.Worker`.
     """
     tools = normalize_registry(tools_registry)
-    check_temporal_options(dict(tool_defaults or {}), "tool_defaults")
+    check_temporal_options(tool_defaults or {}, "tool_defaults")
     executor = activity_executor or ThreadPoolExecutor(
         max_workers=32, thread_name_prefix="soe-tool"
     )
     activities = SoeActivities(tools, tool_defaults, executor)
-    worker_options.setdefault("workflow_runner", workflow_runner())
     return Worker(
         soe_temporal_client(client),
         task_queue=task_queue,

@@ -1,0 +1,216 @@
+"""Per-node overhead of soe_temporal against hand-written temporalio workflows.
+
+Side by side, in one run, on one embedded dev server (in memory), with the workers in this
+process:
+  (a) a chain of N tool nodes calling a no-op tool       vs  (b) a hand-written workflow
+      calling the same no-op activity N times;
+  (a') the same chain with `temporal: {local: true}`     vs  (b') N local activities;
+  (c) a chain of N router nodes (no activity at all).
+Each case runs `--repeats` times, interleaved; medians are reported. Wall time is from the
+client's start call until the execution is idle (ours) or has returned (hand-written).
+
+    python -m benchmarks.bench_nodes --nodes 50 --repeats 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from benchmarks.hand_written import (
+    HandWrittenChain,
+    HandWrittenChainUnsandboxed,
+    HandWrittenLocalChain,
+    HandWrittenLocalChainUnsandboxed,
+    noop,
+    noop_activity,
+)
+from soe_temporal import SoeClient, SoeConfig, create_worker, load_config
+from soe_temporal.devserver import DevServer, DevServerSettings
+
+
+def tool_chain(nodes: int, local: bool = False) -> dict[str, Any]:
+    chain: dict[str, Any] = {}
+    for index in range(nodes):
+        node: dict[str, Any] = {
+            "node_type": "tool",
+            "event_triggers": ["START" if index == 0 else f"DONE_{index - 1}"],
+            "tool_name": "noop",
+            "output_field": "out",
+            "event_emissions": [{"signal_name": f"DONE_{index}"}],
+        }
+        if local:
+            node["temporal"] = {"local": True}
+        chain[f"Step{index}"] = node
+    return {"chain": chain}
+
+
+def router_chain(nodes: int) -> dict[str, Any]:
+    return {
+        "chain": {
+            f"Route{index}": {
+                "node_type": "router",
+                "event_triggers": ["START" if index == 0 else f"DONE_{index - 1}"],
+                "event_emissions": [{"signal_name": f"DONE_{index}"}],
+            }
+            for index in range(nodes)
+        }
+    }
+
+
+@dataclass
+class Sample:
+    seconds: float
+    events: int
+
+
+async def _events(client: Client, workflow_id: str) -> int:
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    return len(history.events)
+
+
+async def run_soe(soe: SoeClient, config: SoeConfig) -> Sample:
+    execution_id = f"bench-soe-{uuid.uuid4().hex[:8]}"
+    started = time.perf_counter()
+    await soe.orchestrate(config, "chain", ["START"], {}, execution_id=execution_id)
+    elapsed = time.perf_counter() - started
+    return Sample(elapsed, await _events(soe.temporal, execution_id))
+
+
+async def run_hand_written(client: Client, workflow_type: str, nodes: int, queue: str) -> Sample:
+    workflow_id = f"bench-hand-{uuid.uuid4().hex[:8]}"
+    started = time.perf_counter()
+    await client.execute_workflow(workflow_type, nodes, id=workflow_id, task_queue=queue)
+    elapsed = time.perf_counter() - started
+    return Sample(elapsed, await _events(client, workflow_id))
+
+
+@dataclass
+class Report:
+    nodes: int
+    repeats: int
+    medians: dict[str, Sample]
+    validation_seconds: float
+
+    def ratio(self, ours: str, theirs: str) -> float:
+        return self.medians[ours].seconds / self.medians[theirs].seconds
+
+    def text(self) -> str:
+        n = self.nodes
+        lines = [
+            f"soe_temporal benchmark: N={n} nodes, median of {self.repeats} runs each",
+            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}",
+            "",
+            f"{'case':<40} {'ms/node':>9} {'events/node':>12} {'events':>7}",
+        ]
+        for key in CASES:
+            sample = self.medians[key]
+            lines.append(
+                f"{CASES[key]:<40} {1000 * sample.seconds / n:>9.2f} {sample.events / n:>12.2f} {sample.events:>7}"
+            )
+        lines += [
+            "",
+            f"ratio (a)/(b)   tool chain / hand-written activities:         {self.ratio('a', 'b'):.3f}"
+            f"   (outside the sandbox: {self.ratio('a', 'b_bare'):.3f})",
+            f"ratio (a')/(b') local tool chain / hand-written local acts:   {self.ratio('a_local', 'b_local'):.3f}"
+            f"   (outside the sandbox: {self.ratio('a_local', 'b_local_bare'):.3f})",
+            f"router nodes: {self.medians['c'].events} events for the whole chain of {n} "
+            f"({(self.medians['c'].events) / n:.2f} per node)",
+            f"loading and validating a config (client side, once per config): "
+            f"{1000 * self.validation_seconds / n:.2f} ms per node",
+        ]
+        return "\n".join(lines)
+
+
+CASES = {
+    "a": "(a) soe_temporal: N tool nodes",
+    "b": "(b) hand-written: N activities",
+    "b_bare": "    same, outside the sandbox",
+    "a_local": "(a') soe_temporal: N tool nodes, local",
+    "b_local": "(b') hand-written: N local activities",
+    "b_local_bare": "    same, outside the sandbox",
+    "c": "(c) soe_temporal: N router nodes",
+}
+HAND_WRITTEN = {
+    "b": "HandWrittenChain",
+    "b_bare": "HandWrittenChainUnsandboxed",
+    "b_local": "HandWrittenLocalChain",
+    "b_local_bare": "HandWrittenLocalChainUnsandboxed",
+}
+
+
+async def benchmark(client: Client, nodes: int, repeats: int) -> Report:
+    soe_queue, hand_queue = (
+        f"bench-soe-{uuid.uuid4().hex[:6]}",
+        f"bench-hand-{uuid.uuid4().hex[:6]}",
+    )
+    soe = SoeClient(client, soe_queue)
+    # Configs are loaded (validated) once, as a service starting many executions would;
+    # the time that takes is reported on its own.
+    started = time.perf_counter()
+    chains = {
+        "a": load_config(tool_chain(nodes)),
+        "a_local": load_config(tool_chain(nodes, local=True)),
+        "c": load_config(router_chain(nodes)),
+    }
+    validation_seconds = (time.perf_counter() - started) / len(chains)
+    samples: dict[str, list[Sample]] = {key: [] for key in CASES}
+    async with (
+        create_worker(client, soe_queue, tools_registry={"noop": noop}),
+        Worker(
+            client,
+            task_queue=hand_queue,
+            workflows=[
+                HandWrittenChain,
+                HandWrittenLocalChain,
+                HandWrittenChainUnsandboxed,
+                HandWrittenLocalChainUnsandboxed,
+            ],
+            activities=[noop_activity],
+        ),
+    ):
+        for round_ in range(repeats + 1):  # the first round warms up and is dropped
+            results = {key: await run_soe(soe, chain) for key, chain in chains.items()}
+            for key, workflow_type in HAND_WRITTEN.items():
+                results[key] = await run_hand_written(client, workflow_type, nodes, hand_queue)
+            if round_:
+                for key, sample in results.items():
+                    samples[key].append(sample)
+    medians = {
+        key: Sample(
+            statistics.median(s.seconds for s in runs),
+            int(statistics.median(s.events for s in runs)),
+        )
+        for key, runs in samples.items()
+    }
+    return Report(nodes, repeats, medians, validation_seconds)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--nodes", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SOE_BENCH_PORT", "7299")))
+    args = parser.parse_args()
+    settings = DevServerSettings(database=None, port=args.port, ui_port=args.port + 1000)
+    async with DevServer(settings) as server:
+        assert server.client is not None
+        report = await benchmark(server.client, args.nodes, args.repeats)
+    print(report.text())
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

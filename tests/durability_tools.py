@@ -1,0 +1,36 @@
+"""Tools for the durability test: each call is written to a ledger file, and `hold`
+blocks until the test creates a release file (so the worker can be killed mid-call)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+
+def _ledger(line: str) -> None:
+    with open(os.environ["SOE_TEST_LEDGER"], "a", encoding="utf-8") as ledger:
+        ledger.write(line + "\n")
+        ledger.flush()
+
+
+def first() -> str:
+    _ledger("first")
+    return "first done"
+
+
+def hold() -> str:
+    _ledger("hold started")
+    release = Path(os.environ["SOE_TEST_RELEASE"])
+    while not release.exists():
+        time.sleep(0.05)
+    _ledger("hold finished")
+    return "hold done"
+
+
+def last() -> str:
+    _ledger("last")
+    return "last done"
+
+
+TOOLS = {"first": first, "hold": hold, "last": last}

@@ -1,0 +1,119 @@
+"""Record the histories the replay test replays: `python -m tests.histories.record`.
+
+Run it after a change that is *meant* to alter histories (and say so in the commit);
+the committed histories are how we notice changes that would break running executions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+from examples.tools import TOOLS
+from soe_temporal.testing import SoeTestEnvironment
+
+HERE = Path(__file__).parent
+EXAMPLES = HERE.parent.parent / "examples"
+
+FLAKY_CONFIG = """
+work:
+  Call:
+    node_type: tool
+    event_triggers: [START]
+    tool_name: flaky
+    output_field: outcome
+  Local:
+    node_type: tool
+    event_triggers: [START]
+    tool_name: add_numbers
+    parameters: {a: 1, b: 2}
+    output_field: sum
+    temporal: {local: true}
+"""
+
+LOOP_CONFIG = """
+loop:
+  Next:
+    node_type: router
+    event_triggers: [START, STEPPED]
+    event_emissions:
+      - signal_name: STEP
+        condition: "{{ context.__operational__.nodes.get('Next', 0) <= 6 }}"
+  Step:
+    node_type: tool
+    event_triggers: [STEP]
+    tool_name: add_numbers
+    parameters: {a: 1, b: 1}
+    output_field: steps
+    event_emissions: [{signal_name: STEPPED}]
+"""
+
+
+def _flaky() -> str:
+    raise RuntimeError("flaky by design")
+
+
+REGISTRY = {**TOOLS, "flaky": {"function": _flaky, "max_retries": 1, "failure_signal": "FAILED"}}
+
+Scenario = Callable[[SoeTestEnvironment], Awaitable[str]]
+
+
+async def approval(env: SoeTestEnvironment) -> str:
+    eid = await env.soe.orchestrate(EXAMPLES / "approval.yaml", "waiting_workflow", ["START"], {})
+    await env.sleep(timedelta(days=3))
+    await env.soe.broadcast_signals(eid, ["APPROVED"])
+    await env.soe.close(eid)
+    return eid
+
+
+async def notify(env: SoeTestEnvironment) -> str:
+    context = {"customer": {"email": "a@b.c"}, "order_id": 1}
+    return await env.soe.orchestrate(EXAMPLES / "notify.yaml", "notify", ["READY"], context)
+
+
+async def depth_first(env: SoeTestEnvironment) -> str:
+    eid = await env.soe.orchestrate(EXAMPLES / "depth_first.yaml", "demo", ["GO"], {})
+    await env.soe.broadcast_signals(eid, ["GO"], wait=False)
+    await env.soe.wait_idle(eid)
+    return eid
+
+
+async def failures_and_local(env: SoeTestEnvironment) -> str:
+    return await env.soe.orchestrate(FLAKY_CONFIG, "work", ["START"], {})
+
+
+async def continue_as_new(env: SoeTestEnvironment) -> str:
+    return await env.soe.orchestrate(LOOP_CONFIG, "loop", ["START"], {})
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "approval": approval,
+    "notify": notify,
+    "depth_first": depth_first,
+    "failures_and_local": failures_and_local,
+    "continue_as_new": continue_as_new,
+}
+
+
+async def record(name: str, scenario: Scenario) -> dict:
+    """Run one scenario; the history of its first run, as JSON."""
+    async with SoeTestEnvironment(tools_registry=REGISTRY, continue_as_new_after_events=25) as env:
+        eid = await scenario(env)
+        description = await env.client.get_workflow_handle(eid).describe()
+        first_run = env.client.get_workflow_handle(eid, run_id=description.raw_info.first_run_id)
+        history = await first_run.fetch_history()
+        return json.loads(history.to_json())
+
+
+async def main() -> None:
+    for name, scenario in SCENARIOS.items():
+        path = HERE / f"{name}.json"
+        path.write_text(json.dumps(await record(name, scenario), indent=1) + "\n")
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

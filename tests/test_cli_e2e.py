@@ -1,0 +1,145 @@
+"""The CLI end to end on the embedded dev server: `soe-temporal worker`, `start`, `signal`,
+`context`, `describe`, `run`, and signals sent with the `temporal` binary."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+
+from temporalio.client import Client
+
+from soe_temporal import SoeClient
+from soe_temporal.devserver import DevServer, DevServerSettings
+
+from .conftest import BIN, ROOT, DevServerInfo, Spawn, free_port
+
+CLI = str(BIN / "soe-temporal")
+TEMPORAL = str(BIN / "temporal")
+TIMEOUT = 120
+
+
+def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CLI, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT
+    )
+
+
+async def test_worker_start_signal_with_the_temporal_cli_context_describe(
+    dev_server: DevServerInfo, spawn: Spawn
+):
+    queue = f"e2e-{uuid.uuid4().hex[:6]}"
+    env = dev_server.env(SOE_TASK_QUEUE=queue, SOE_TOOLS="examples.tools:TOOLS")
+    spawn([CLI, "worker"], env, stderr=subprocess.DEVNULL)
+
+    started = _cli(
+        [
+            "start",
+            "examples/approval.yaml",
+            "--workflow",
+            "waiting_workflow",
+            "--signal",
+            "START",
+            "--context",
+            '{"request": "laptop"}',
+            "--wait",
+        ],
+        env,
+    )
+    assert started.returncode == 0, started.stderr
+    execution_id = started.stdout.strip()
+    assert execution_id and "\n" not in execution_id
+
+    signalled = subprocess.run(
+        [
+            TEMPORAL,
+            "workflow",
+            "signal",
+            "--workflow-id",
+            execution_id,
+            "--name",
+            "soe_signal",
+            "--input",
+            '["APPROVED"]',
+            "--address",
+            dev_server.address,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert signalled.returncode == 0, signalled.stderr
+    soe = SoeClient(await Client.connect(dev_server.address), queue)
+    await soe.wait_idle(execution_id)
+
+    context = _cli(["context", execution_id], env)
+    assert context.returncode == 0, context.stderr
+    values = json.loads(context.stdout)
+    assert values["request"] == ["laptop"]
+    assert values["final_result"] == [{"status": "approved", "next_step": "order placed"}]
+
+    described = json.loads(_cli(["describe", execution_id], env).stdout)
+    assert described["status"] == "RUNNING" and described["idle"] is True
+    assert described["workflow_name"] == "waiting_workflow"
+
+    again = _cli(["signal", execution_id, "REJECTED", "--wait"], env)
+    assert again.returncode == 0, again.stderr
+    values = json.loads(_cli(["context", execution_id], env).stdout)
+    assert values["rejection_notice"] == [{"status": "rejected", "notified": True}]
+
+
+async def test_cli_errors_are_one_line_and_exit_nonzero(dev_server: DevServerInfo):
+    env = dev_server.env(SOE_TASK_QUEUE="unused")
+    unknown = _cli(["signal", "no-such-execution", "GO"], env)
+    assert unknown.returncode == 1
+    assert "No execution 'no-such-execution'" in unknown.stderr
+
+    bad = _cli(
+        ["start", "examples/approval.yaml", "--workflow", "missing", "--signal", "START"], env
+    )
+    assert bad.returncode == 2
+    assert "Workflow 'missing' not found in config" in bad.stderr
+    assert bad.stdout == ""
+
+
+async def test_run_uses_an_embedded_server_whose_executions_survive_a_restart(
+    tmp_path, spawn: Spawn
+):
+    """`run` starts the embedded server with its data in a file; after it exits, a later
+    dev server on the same file still has the execution, which a signal then continues."""
+    port, ui_port = free_port(), free_port()
+    database = tmp_path / "temporal.db"
+    env = {
+        **DevServerInfo(DevServerSettings(database, port, ui_port), None).env(),  # type: ignore[arg-type]
+        "SOE_DEV_PORT": str(port),
+        "SOE_DEV_UI_PORT": str(ui_port),
+        "SOE_DEV_DB": str(database),
+        "SOE_TOOLS": "examples.tools:TOOLS",
+    }
+    env.pop("TEMPORAL_ADDRESS")
+    ran = _cli(
+        [
+            "run",
+            "examples/approval.yaml",
+            "--workflow",
+            "waiting_workflow",
+            "--signal",
+            "START",
+            "--id",
+            "survivor",
+        ],
+        env,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["__operational__"]["signals"] == ["START", "WAITING_FOR_APPROVAL"]
+    assert "▶ Initialize (router)" in ran.stderr
+
+    async with DevServer(DevServerSettings(database, port, ui_port)) as server:
+        assert server.client is not None
+        worker_env = {**env, "TEMPORAL_ADDRESS": f"localhost:{port}"}
+        spawn([CLI, "worker"], worker_env, stderr=subprocess.DEVNULL)
+        soe = SoeClient(server.client)
+        assert (await soe.describe("survivor"))["status"] == "RUNNING"
+        await soe.broadcast_signals("survivor", ["APPROVED"])
+        context = await soe.get_context("survivor")
+        assert context["final_result"] == [{"status": "approved", "next_step": "order placed"}]

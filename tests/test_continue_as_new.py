@@ -1,0 +1,92 @@
+"""Long-lived executions continue as new before their history grows large, losing nothing."""
+
+from __future__ import annotations
+
+import asyncio
+
+from soe_temporal.testing import SoeTestEnvironment
+
+LOOP = """
+loop:
+  Next:
+    node_type: router
+    event_triggers: [START, STEPPED]
+    event_emissions:
+      - signal_name: STEP
+        condition: "{{ context.__operational__.nodes.get('Next', 0) <= context.rounds }}"
+      - signal_name: FINISHED
+        condition: "{{ context.__operational__.nodes.get('Next', 0) > context.rounds }}"
+  Step:
+    node_type: tool
+    event_triggers: [STEP]
+    tool_name: step
+    parameters: {n: "{{ context.__operational__.nodes.get('Next', 0) }}"}
+    output_field: steps
+    event_emissions: [{signal_name: STEPPED}]
+"""
+
+
+async def _current_run_is_new(env: SoeTestEnvironment, execution_id: str) -> bool:
+    description = await env.client.get_workflow_handle(execution_id).describe()
+    return description.raw_info.first_run_id != description.run_id
+
+
+async def test_state_survives_continue_as_new_mid_cascade_with_no_call_repeated():
+    calls: list[str] = []
+
+    def step(n: str) -> str:
+        calls.append(n)
+        return f"step {n}"
+
+    async with SoeTestEnvironment(
+        tools_registry={"step": step}, continue_as_new_after_events=20
+    ) as env:
+        eid = await env.soe.orchestrate(LOOP, "loop", ["START"], {"rounds": 12})
+        context = await env.soe.get_context(eid)
+        assert calls == [str(n) for n in range(1, 13)]
+        assert context["steps"] == [f"step {n}" for n in range(1, 13)]
+        ops = context["__operational__"]
+        assert ops["tool_calls"] == 12 and ops["nodes"] == {"Next": 13, "Step": 12}
+        assert ops["signals"][-1] == "FINISHED"
+        assert await _current_run_is_new(env, eid)
+        # Still one execution for SOE: signals and queries reach the newest run.
+        await env.soe.broadcast_signals(eid, ["STEPPED"])
+        assert (await env.soe.get_context(eid))["__operational__"]["nodes"]["Next"] == 14
+
+
+async def test_signals_that_arrive_while_draining_are_carried_into_the_new_run():
+    release = asyncio.Event()
+    started = asyncio.Event()
+    handled: list[str] = []
+
+    async def slow(tag: str) -> str:
+        handled.append(tag)
+        started.set()
+        await release.wait()
+        return tag
+
+    config = """
+inbox:
+  Handle:
+    node_type: tool
+    event_triggers: [PING]
+    tool_name: slow
+    parameters: {tag: "{{ context.__operational__.signals | length }}"}
+    output_field: handled
+"""
+    async with SoeTestEnvironment(
+        tools_registry={"slow": slow}, continue_as_new_after_events=12
+    ) as env:
+        eid = await env.soe.orchestrate(config, "inbox", ["PING"], {}, wait=False)
+        await started.wait()
+        for _ in range(5):
+            await env.soe.broadcast_signals(eid, ["PONG"], wait=False)
+        await env.soe.broadcast_signals(eid, ["PING"], wait=False)
+        release.set()
+        await env.soe.wait_idle(eid)
+
+        context = await env.soe.get_context(eid)
+        assert context["__operational__"]["signals"] == ["PING"] + ["PONG"] * 5 + ["PING"]
+        assert context["handled"] == ["1", "7"]
+        assert handled == ["1", "7"]
+        assert await _current_run_is_new(env, eid)

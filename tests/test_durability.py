@@ -1,0 +1,86 @@
+"""A worker killed in the middle of a tool call loses nothing: a new worker finishes the
+execution, and no completed tool call runs again."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+from temporalio.client import Client
+
+from soe_temporal import SoeClient
+
+from .conftest import BIN, DevServerInfo, Spawn
+
+CHAIN = """
+chain:
+  First:
+    node_type: tool
+    event_triggers: [START]
+    tool_name: first
+    output_field: first
+    event_emissions: [{signal_name: FIRST_DONE}]
+  Hold:
+    node_type: tool
+    event_triggers: [FIRST_DONE]
+    tool_name: hold
+    output_field: hold
+    temporal: {heartbeat_timeout: 2s}
+    event_emissions: [{signal_name: HOLD_DONE}]
+  Last:
+    node_type: tool
+    event_triggers: [HOLD_DONE]
+    tool_name: last
+    output_field: last
+    event_emissions: [{signal_name: DONE}]
+"""
+
+
+async def _until(condition, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+async def test_killed_worker_mid_tool_call_resumes_on_a_new_worker_without_repeats(
+    dev_server: DevServerInfo, spawn: Spawn, tmp_path: Path
+):
+    ledger, release = tmp_path / "ledger.txt", tmp_path / "release"
+    ledger.touch()
+    queue = f"durable-{uuid.uuid4().hex[:6]}"
+    env = dev_server.env(
+        SOE_TASK_QUEUE=queue,
+        SOE_TOOLS="tests.durability_tools:TOOLS",
+        SOE_TEST_LEDGER=str(ledger),
+        SOE_TEST_RELEASE=str(release),
+    )
+    worker = spawn([str(BIN / "soe-temporal"), "worker"], env, stderr=subprocess.DEVNULL)
+    soe = SoeClient(await Client.connect(dev_server.address), queue)
+    eid = await soe.orchestrate(CHAIN, "chain", ["START"], {}, wait=False)
+
+    await _until(lambda: "hold started" in ledger.read_text(), "the held call to start")
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    release.touch()
+    spawn([str(BIN / "soe-temporal"), "worker"], env, stderr=subprocess.DEVNULL)
+    await soe.wait_idle(eid)
+
+    context = await soe.get_context(eid)
+    assert context["first"] == ["first done"]
+    assert context["hold"] == ["hold done"]
+    assert context["last"] == ["last done"]
+    assert context["__operational__"]["signals"] == ["START", "FIRST_DONE", "HOLD_DONE", "DONE"]
+    assert context["__operational__"]["tool_calls"] == 3
+    # The interrupted call ran again; the completed one did not.
+    assert ledger.read_text().splitlines() == [
+        "first",
+        "hold started",
+        "hold started",
+        "hold finished",
+        "last",
+    ]

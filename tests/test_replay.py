@@ -1,0 +1,39 @@
+"""Recorded histories replay under the current code (temporalio's Replayer).
+
+A failure here means a change would break executions that are already running: make the
+change compatible (workflow.patched) or, if breaking them is intended, re-record with
+`python -m tests.histories.record` and say so in the commit.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from soe_temporal.workflow import SoeWorkflow
+
+from .histories.record import HERE, SCENARIOS, record
+
+
+def _replayer() -> Replayer:
+    return Replayer(workflows=[SoeWorkflow])
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+async def test_committed_history_replays(name: str):
+    history = WorkflowHistory.from_json(name, json.loads((HERE / f"{name}.json").read_text()))
+    await _replayer().replay_workflow(history)
+
+
+async def test_freshly_recorded_histories_replay():
+    for name, scenario in SCENARIOS.items():
+        history = WorkflowHistory.from_json(name, await record(name, scenario))
+        await _replayer().replay_workflow(history)
+
+
+def test_the_continue_as_new_history_ends_in_continue_as_new():
+    events = json.loads((HERE / "continue_as_new.json").read_text())["events"]
+    assert events[-1]["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW"
