@@ -33,3 +33,7 @@ if __name__ == "__main__":
     if len(sys.argv) not in (4, 5):
         sys.exit(__doc__)
     asyncio.run(main(*sys.argv[1:]))
+    # A short-lived process with a Temporal client can abort while the interpreter
+    # finalizes (temporalio/sdk-python#300); leave once the output is out.
+    sys.stdout.flush()
+    os._exit(0)

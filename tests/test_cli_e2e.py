@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import uuid
 
@@ -109,14 +110,13 @@ async def test_run_uses_an_embedded_server_whose_executions_survive_a_restart(
     dev server on the same file still has the execution, which a signal then continues."""
     port, ui_port = free_port(), free_port()
     database = tmp_path / "temporal.db"
-    env = {
-        **DevServerInfo(DevServerSettings(database, port, ui_port), None).env(),  # type: ignore[arg-type]
+    env = {key: value for key, value in os.environ.items() if key != "TEMPORAL_ADDRESS"} | {
+        "PYTHONPATH": str(ROOT),
         "SOE_DEV_PORT": str(port),
         "SOE_DEV_UI_PORT": str(ui_port),
         "SOE_DEV_DB": str(database),
         "SOE_TOOLS": "examples.tools:TOOLS",
     }
-    env.pop("TEMPORAL_ADDRESS")
     ran = _cli(
         [
             "run",
@@ -143,3 +143,31 @@ async def test_run_uses_an_embedded_server_whose_executions_survive_a_restart(
         await soe.broadcast_signals("survivor", ["APPROVED"])
         context = await soe.get_context("survivor")
         assert context["final_result"] == [{"status": "approved", "next_step": "order placed"}]
+
+
+async def test_thin_worker_and_starter_scripts(dev_server: DevServerInfo, spawn: Spawn):
+    queue = f"scripts-{uuid.uuid4().hex[:6]}"
+    env = dev_server.env(SOE_TASK_QUEUE=queue, SOE_TOOLS="examples.tools:TOOLS")
+    python = str(BIN / "python")
+    spawn([python, "workers/worker.py"], env, stderr=subprocess.DEVNULL)
+    started = subprocess.run(
+        [
+            python,
+            "starter/starter.py",
+            "examples/notify.yaml",
+            "notify",
+            "READY",
+            '{"customer": {"email": "a@b.c"}, "order_id": 3}',
+        ],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert started.returncode == 0, started.stderr
+    execution_id = started.stdout.strip()
+    soe = SoeClient(await Client.connect(dev_server.address), queue)
+    await soe.wait_idle(execution_id)
+    receipt = (await soe.get_context(execution_id))["mail_receipt"]
+    assert receipt == [{"accepted": True, "to": "a@b.c", "subject": "Order 3", "urgent": True}]

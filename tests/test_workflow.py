@@ -382,3 +382,15 @@ async def test_f_val_2_config_or_inheritance_is_required():
     async with SoeTestEnvironment() as env:
         with pytest.raises(ConfigError, match="Either 'config' or 'inherit_config_from_id'"):
             await env.soe.orchestrate(None, "w", ["GO"], {})
+
+
+async def test_soe_signal_accepts_a_bare_name_and_ignores_malformed_input():
+    async with SoeTestEnvironment(tools_registry=APPROVAL_TOOLS) as env:
+        eid = await env.soe.orchestrate(APPROVAL, "waiting_workflow", ["START"], {})
+        handle = env.client.get_workflow_handle(eid)
+        await handle.signal(SIGNAL_NAME, {"not": "a list"})
+        await handle.signal(SIGNAL_NAME, [1, 2])
+        await handle.signal(SIGNAL_NAME, "APPROVED")
+        await env.soe.wait_idle(eid)
+        context = await env.soe.get_context(eid)
+        assert context["__operational__"]["signals"][2:] == ["APPROVED", "PROCESS_APPROVED", "COMPLETE"]
