@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import copy
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.client import (
     Client,
+    RPCTimeoutOrCancelledError,
     WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
@@ -57,6 +58,8 @@ MAX_INITIAL_CONTEXT_BYTES = 1_500_000
 MEMO_WORKFLOW = "soe_workflow_name"
 MEMO_MAIN_ID = "soe_main_execution_id"
 MEMO_PARENT_ID = "soe_parent_execution_id"
+
+T = TypeVar("T")
 
 
 class SoeClient:
@@ -196,16 +199,14 @@ class SoeClient:
             if not wait:
                 await handle.signal(SIGNAL_NAME, signals)
                 return
-            report: IdleReport = await asyncio.wait_for(
+            report: IdleReport = await self._bounded(
+                execution_id,
                 handle.execute_update(
                     BROADCAST_UPDATE, BroadcastRequest(signals, wait=True), result_type=IdleReport
                 ),
-                self.wait_timeout.total_seconds(),
             )
         except (RPCError, WorkflowUpdateFailedError) as error:
             raise await self._explain(execution_id, error) from None
-        except TimeoutError:
-            raise self._timeout(execution_id) from None
         if report.retry:
             await self._wait(execution_id, report.cascade)
         elif report.failures:
@@ -216,36 +217,40 @@ class SoeClient:
         await self._wait(execution_id, cascade=None)
 
     async def _wait(self, execution_id: str, cascade: int | None) -> None:
-        handle = self._handle(execution_id)
-        try:
-            async with asyncio.timeout(self.wait_timeout.total_seconds()):
-                while True:
-                    try:
-                        report: IdleReport = await handle.execute_update(
-                            WAIT_IDLE_UPDATE, cascade, result_type=IdleReport
-                        )
-                    except (RPCError, WorkflowUpdateFailedError) as error:
-                        if await self._is_completed(execution_id):
-                            return
-                        raise await self._explain(execution_id, error) from None
-                    if not report.retry:
-                        break
-        except TimeoutError:
-            raise self._timeout(execution_id) from None
-        if report.failures:
+        """Wait for idle; report the unhandled failures of ``cascade`` as NodeFailedError."""
+        report = await self._bounded(execution_id, self._idle_report(execution_id, cascade))
+        if report is not None and report.failures:
             raise NodeFailedError(execution_id, report.failures)
+
+    async def _idle_report(self, execution_id: str, cascade: int | None) -> IdleReport | None:
+        handle = self._handle(execution_id)
+        while True:
+            try:
+                report: IdleReport = await handle.execute_update(
+                    WAIT_IDLE_UPDATE, cascade, result_type=IdleReport
+                )
+            except (RPCError, WorkflowUpdateFailedError) as error:
+                if await self._is_completed(execution_id):
+                    return None
+                raise await self._explain(execution_id, error) from None
+            if not report.retry:  # else it continued as new: ask the new run
+                return report
 
     async def close(self, execution_id: str) -> dict[str, Any]:
         """Complete the execution once it is idle; returns its final context."""
         handle = self._handle(execution_id)
         try:
-            await asyncio.wait_for(
-                handle.execute_update(CLOSE_UPDATE), self.wait_timeout.total_seconds()
-            )
-            return await asyncio.wait_for(handle.result(), self.wait_timeout.total_seconds())
+            await self._bounded(execution_id, handle.execute_update(CLOSE_UPDATE))
+            return await self._bounded(execution_id, handle.result())
         except (RPCError, WorkflowUpdateFailedError) as error:
             raise await self._explain(execution_id, error) from None
-        except TimeoutError:
+
+    async def _bounded(self, execution_id: str, waiting: Awaitable[T]) -> T:
+        """``waiting``, within ``wait_timeout``."""
+        try:
+            return await asyncio.wait_for(waiting, self.wait_timeout.total_seconds())
+        except (TimeoutError, RPCTimeoutOrCancelledError):
+            # temporalio turns the cancellation of a waiting update into its own error.
             raise self._timeout(execution_id) from None
 
     # -- reading ---------------------------------------------------------------------
@@ -304,7 +309,8 @@ class SoeClient:
         try:
             return await self._handle(execution_id).query(query, rpc_timeout=self.query_timeout)
         except RPCError as error:
-            if error.status == RPCStatusCode.DEADLINE_EXCEEDED:
+            # A query waits for a worker to answer; within query_timeout none did.
+            if error.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
                 raise WorkerUnavailableError(
                     f"No worker answered about execution '{execution_id}' within "
                     f"{self.query_timeout.total_seconds():g}s. Is a worker running on task queue "

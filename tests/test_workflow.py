@@ -393,4 +393,26 @@ async def test_soe_signal_accepts_a_bare_name_and_ignores_malformed_input():
         await handle.signal(SIGNAL_NAME, "APPROVED")
         await env.soe.wait_idle(eid)
         context = await env.soe.get_context(eid)
-        assert context["__operational__"]["signals"][2:] == ["APPROVED", "PROCESS_APPROVED", "COMPLETE"]
+        assert context["__operational__"]["signals"][2:] == [
+            "APPROVED",
+            "PROCESS_APPROVED",
+            "COMPLETE",
+        ]
+
+
+async def test_without_a_worker_waits_and_queries_end_with_a_clear_error():
+    from soe_temporal import SoeClient, WaitTimeoutError, WorkerUnavailableError
+
+    async with SoeTestEnvironment() as env:
+        lonely = SoeClient(
+            env.client,
+            "nobody-polls-this-queue",
+            wait_timeout=timedelta(seconds=1),
+            query_timeout=timedelta(seconds=1),
+        )
+        with pytest.raises(WaitTimeoutError, match="nobody-polls-this-queue"):
+            await lonely.orchestrate(
+                EXAMPLES / "gate.yaml", "gate", ["BEGIN"], {"amount": 1}, execution_id="lonely"
+            )
+        with pytest.raises(WorkerUnavailableError, match="soe-temporal worker"):
+            await lonely.get_context("lonely")

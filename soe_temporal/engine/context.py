@@ -109,8 +109,3 @@ def merge_into_context(context: dict[str, Any], updates: dict[str, Any]) -> None
     """F-INH-3: write each value with the normal write rule (append; ``__`` replaced)."""
     for name, value in updates.items():
         write_field(context, name, copy.deepcopy(value))
-
-
-def ordinary_fields(context: dict[str, Any]) -> dict[str, Any]:
-    """The context without its ``__`` fields (what context tools and inheritance see)."""
-    return {name: value for name, value in context.items() if not is_internal_field(name)}

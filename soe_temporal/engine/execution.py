@@ -55,10 +55,6 @@ class _Frame:
         return None
 
 
-class NodeTypeUnavailable(Exception):
-    """Raised inside the engine for a node type this build cannot run (Q-20)."""
-
-
 class Execution:
     """The SOE semantics of one execution, free of Temporal and of I/O."""
 

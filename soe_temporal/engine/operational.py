@@ -73,11 +73,6 @@ def count_node(context: dict[str, Any], node_name: str) -> None:
     nodes[node_name] = nodes.get(node_name, 0) + 1
 
 
-def count_llm_call(context: dict[str, Any]) -> None:
-    """F-OPS-4."""
-    context[OPERATIONAL]["llm_calls"] += 1
-
-
 def count_tool_call(context: dict[str, Any]) -> None:
     """F-OPS-5."""
     context[OPERATIONAL]["tool_calls"] += 1
@@ -86,8 +81,3 @@ def count_tool_call(context: dict[str, Any]) -> None:
 def count_error(context: dict[str, Any]) -> None:
     """F-OPS-6."""
     context[OPERATIONAL]["errors"] += 1
-
-
-def main_execution_id(context: dict[str, Any]) -> str:
-    """F-OPS-7."""
-    return context[OPERATIONAL]["main_execution_id"]
