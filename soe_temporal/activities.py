@@ -4,24 +4,26 @@ executions); the UI shows which node each call serves through the activity summa
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import functools
-import inspect
 from collections.abc import Awaitable, Mapping
 from concurrent.futures import Executor
 from typing import Any
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+from .invoke import invoke
+from .llm.providers import LlmProvider, LlmProviderError
 from .payloads import (
+    LLM_ACTIVITY,
     TOOL_ACTIVITY,
-    TOOLS_MANIFEST_ACTIVITY,
+    WORKER_OPTIONS_ACTIVITY,
+    LlmCallInput,
+    LlmCallResult,
     ToolCallInput,
     ToolCallResult,
     ToolFailureDetails,
-    ToolManifestEntry,
-    ToolsManifest,
+    ToolOptions,
+    WorkerOptions,
 )
 from .serialization import NotJsonData, json_size, to_json_data
 from .tools import ToolEntry, ToolParameterError, shape_arguments
@@ -35,33 +37,87 @@ TOOL_NOT_FOUND = "ToolNotFound"
 TOOL_PARAMETER_ERROR = "ToolParameterError"
 TOOL_ERROR = "ToolError"
 TOOL_RESULT_INVALID = "ToolResultInvalid"
+LLM_UNAVAILABLE = "LlmUnavailable"
+LLM_PROVIDER_ERROR = "LlmProviderError"
+LLM_CALL_ERROR = "LlmCallError"
 
 
 class SoeActivities:
-    """The activities of one worker, bound to its tools registry."""
+    """The activities of one worker, bound to its tools registry and LLM provider."""
 
     def __init__(
         self,
         tools: Mapping[str, ToolEntry],
-        tool_defaults: dict[str, Any] | None,
         executor: Executor,
+        llm: LlmProvider | None = None,
+        tool_defaults: dict[str, Any] | None = None,
+        llm_defaults: dict[str, Any] | None = None,
     ) -> None:
         self._tools = dict(tools)
-        self._tool_defaults = dict(tool_defaults or {})
         self._executor = executor
+        self._llm = llm
+        self._tool_defaults = dict(tool_defaults or {})
+        self._llm_defaults = dict(llm_defaults or {})
 
     def all(self) -> list[Any]:
-        return [self.call_tool, self.tools_manifest]
+        return [self.call_tool, self.call_llm, self.worker_options]
 
-    @activity.defn(name=TOOLS_MANIFEST_ACTIVITY)
-    async def tools_manifest(self) -> ToolsManifest:
-        return ToolsManifest(
+    @activity.defn(name=WORKER_OPTIONS_ACTIVITY)
+    async def worker_options(self) -> WorkerOptions:
+        return WorkerOptions(
             tools={
-                name: ToolManifestEntry(entry.max_retries, entry.failure_signal, entry.temporal)
+                name: ToolOptions(
+                    entry.max_retries,
+                    entry.failure_signal,
+                    entry.temporal,
+                    entry.process_accumulated,
+                )
                 for name, entry in self._tools.items()
             },
-            defaults=self._tool_defaults,
+            tool_defaults=self._tool_defaults,
+            llm_defaults=self._llm_defaults,
         )
+
+    @activity.defn(name=LLM_ACTIVITY)
+    async def call_llm(self, request: LlmCallInput) -> LlmCallResult:
+        """One model call. SOE reads, validates and retries answers in the workflow."""
+        if self._llm is None:
+            raise ApplicationError(
+                f"Node '{request.node_name}' of workflow '{request.workflow_name}' is an llm "
+                "node, but this worker has no LLM provider. Give create_worker a call_llm, or "
+                "set SOE_LLM (fake, openai, or module:callable) for `soe-temporal worker`.",
+                type=LLM_UNAVAILABLE,
+                non_retryable=True,
+            )
+        try:
+            text = await _with_heartbeats(
+                self._llm.complete(request.prompt, request.config, request.system_prompt)
+            )
+        except LlmProviderError as error:
+            raise ApplicationError(
+                str(error),
+                type=LLM_PROVIDER_ERROR,
+                non_retryable=not error.retryable,
+                next_retry_delay=error.retry_after,
+            ) from None
+        except Exception as error:  # SOE never retries call_llm's own exceptions (F-PROTO-6)
+            activity.logger.warning(
+                "call_llm for node '%s' raised %s: %s",
+                request.node_name,
+                type(error).__name__,
+                error,
+            )
+            raise ApplicationError(
+                f"{type(error).__name__}: {error}", type=LLM_CALL_ERROR, non_retryable=True
+            ) from None
+        if not isinstance(text, str):
+            raise ApplicationError(
+                f"The LLM provider returned a {type(text).__name__}, not text, for node "
+                f"'{request.node_name}'; call_llm(prompt, config) must return a string.",
+                type=LLM_CALL_ERROR,
+                non_retryable=True,
+            )
+        return LlmCallResult(text)
 
     @activity.defn(name=TOOL_ACTIVITY)
     async def call_tool(self, request: ToolCallInput) -> ToolCallResult:
@@ -78,16 +134,28 @@ class SoeActivities:
         details = ToolFailureDetails(entry.max_retries, entry.failure_signal)
         try:
             args, kwargs = shape_arguments(entry, request.parameters, request.parameter_history)
+            result = await self._run(entry, args, kwargs)
         except ToolParameterError as error:
             raise ApplicationError(
                 str(error), details, type=TOOL_PARAMETER_ERROR, non_retryable=True
             ) from None
-        try:
-            result = await self._run(entry, args, kwargs)
         except Exception as error:  # the tool's own failure: one SOE attempt
             details.exception_type = type(error).__name__
+            activity.logger.warning(
+                "Tool '%s' (node '%s', attempt %d) raised %s: %s",
+                request.tool_name,
+                request.node_name,
+                request.attempt,
+                type(error).__name__,
+                error,
+            )
+            # SOE handles it (retries, failure signal): no traceback in Temporal's log.
             raise ApplicationError(
-                str(error), details, type=TOOL_ERROR, non_retryable=True
+                str(error),
+                details,
+                type=TOOL_ERROR,
+                non_retryable=True,
+                category=ApplicationErrorCategory.BENIGN,
             ) from None
         try:
             data = to_json_data(result, f"The result of tool '{request.tool_name}'")
@@ -109,21 +177,19 @@ class SoeActivities:
 
     async def _run(self, entry: ToolEntry, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """Await an async tool, or run a plain one in the thread pool; heartbeat meanwhile."""
-        if inspect.iscoroutinefunction(entry.function):
-            work: Awaitable[Any] = entry.function(*args, **kwargs)
-        else:
-            call = functools.partial(entry.function, *args, **kwargs)
-            context = contextvars.copy_context()
-            work = asyncio.get_running_loop().run_in_executor(self._executor, context.run, call)
-        if activity.info().is_local:
-            result = await work
-        else:
-            heartbeats = asyncio.create_task(_heartbeat_until_cancelled())
-            try:
-                result = await work
-            finally:
-                heartbeats.cancel()
-        return await result if inspect.isawaitable(result) else result
+        return await _with_heartbeats(invoke(entry.function, args, kwargs, self._executor))
+
+
+async def _with_heartbeats(work: Awaitable[Any]) -> Any:
+    """Await ``work``, heartbeating meanwhile (remote activities only), so a call on a lost
+    worker is retried within the heartbeat timeout."""
+    if activity.info().is_local:
+        return await work
+    heartbeats = asyncio.create_task(_heartbeat_until_cancelled())
+    try:
+        return await work
+    finally:
+        heartbeats.cancel()
 
 
 async def _heartbeat_until_cancelled() -> None:

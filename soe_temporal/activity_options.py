@@ -28,6 +28,19 @@ DEFAULT_TOOL_OPTIONS: dict[str, Any] = {
     },
 }
 
+DEFAULT_LLM_OPTIONS: dict[str, Any] = {
+    "start_to_close_timeout": "5m",
+    # The call heartbeats while the model thinks, so a lost worker is noticed quickly.
+    "heartbeat_timeout": "30s",
+    "retry_policy": {
+        "initial_interval": "1s",
+        "backoff_coefficient": 2.0,
+        "maximum_interval": "1m",
+        # Rate limits, server errors and timeouts; bad keys and requests are not retried.
+        "maximum_attempts": 5,
+    },
+}
+
 _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 

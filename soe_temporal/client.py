@@ -28,6 +28,7 @@ from .config import SoeConfig, check_initial_workflow, load_config
 from .converter import soe_temporal_client
 from .engine.context import OPERATIONAL, PARENT
 from .engine.operational import operational_problem
+from .engine.signals import signal_list_problem
 from .errors import (
     ConfigError,
     ExecutionClosedError,
@@ -186,14 +187,9 @@ class SoeClient:
         self, execution_id: str, signals: list[str], wait: bool = True
     ) -> None:
         """Send SOE signals to an execution (F-API-2); with ``wait``, until it is idle."""
-        if (
-            not isinstance(signals, list)
-            or not signals
-            or not all(isinstance(s, str) for s in signals)
-        ):
-            raise ConfigError(
-                f"signals must be a non-empty list of signal names, e.g. ['APPROVED']; got {signals!r}"
-            )
+        problem = signal_list_problem(signals)
+        if problem:
+            raise ConfigError(problem)
         handle = self._handle(execution_id)
         try:
             if not wait:
@@ -251,7 +247,7 @@ class SoeClient:
             return await asyncio.wait_for(waiting, self.wait_timeout.total_seconds())
         except (TimeoutError, RPCTimeoutOrCancelledError):
             # temporalio turns the cancellation of a waiting update into its own error.
-            raise self._timeout(execution_id) from None
+            raise await self._timeout(execution_id) from None
 
     # -- reading ---------------------------------------------------------------------
 
@@ -330,12 +326,24 @@ class SoeClient:
         message = getattr(cause, "message", None) or str(error)
         return ConfigError(f"Execution '{execution_id}' refused the request: {message}")
 
-    def _timeout(self, execution_id: str) -> WaitTimeoutError:
+    async def _timeout(self, execution_id: str) -> WaitTimeoutError:
+        waited = f"{self.wait_timeout.total_seconds():g}s"
+        try:
+            description = await self._describe(execution_id)
+        except Exception:
+            description = None
+        task = description.raw_description.pending_workflow_task if description else None
+        if task is not None and task.attempt > 1:
+            return WaitTimeoutError(
+                f"Execution '{execution_id}' did not become idle within {waited}: its workflow "
+                f"task has failed {task.attempt - 1} times in a row, so it cannot move on. The "
+                "worker's log says why (often a worker running an older or newer "
+                "soe-temporal); fix that and it continues by itself."
+            )
         return WaitTimeoutError(
-            f"Execution '{execution_id}' was still busy after "
-            f"{self.wait_timeout.total_seconds():g}s (or no worker is running on task queue "
-            f"'{self.task_queue}': start one with `soe-temporal worker`). It keeps running; "
-            "wait again with wait_idle() or read it with get_context()."
+            f"Execution '{execution_id}' was still busy after {waited} (or no worker is running "
+            f"on task queue '{self.task_queue}': start one with `soe-temporal worker`). It keeps "
+            "running; wait again with wait_idle() or read it with get_context()."
         )
 
 
@@ -350,8 +358,9 @@ def _check_start_parameters(workflow_name: Any, signals: Any, context: Any) -> N
         raise ConfigError(
             "'initial_signals' cannot be empty - at least one signal is required to start execution"
         )
-    if not all(isinstance(s, str) and s for s in signals):
-        raise ConfigError(f"'initial_signals' must hold signal names (strings), got {signals!r}")
+    problem = signal_list_problem(signals)
+    if problem:
+        raise ConfigError(f"'initial_signals': {problem}")
     if not isinstance(workflow_name, str) or not workflow_name:
         raise ConfigError("'initial_workflow_name' must be a non-empty string")
     if not isinstance(context, Mapping):

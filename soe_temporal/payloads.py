@@ -12,7 +12,8 @@ from .engine.state import ExecutionState
 WORKFLOW_TYPE = "SoeWorkflow"
 SIGNAL_NAME = "soe_signal"
 TOOL_ACTIVITY = "soe.tool"
-TOOLS_MANIFEST_ACTIVITY = "soe.tools_manifest"
+LLM_ACTIVITY = "soe.llm"
+WORKER_OPTIONS_ACTIVITY = "soe.worker_options"
 
 BROADCAST_UPDATE = "soe_broadcast"
 WAIT_IDLE_UPDATE = "soe_wait_idle"
@@ -43,6 +44,8 @@ class SoeWorkflowInput:
     # suggests it, at about 4,096 events or 4 MiB).
     continue_as_new_after_events: int | None = None
     resumed: ExecutionState | None = None
+    # A close() that arrived while the execution was continuing as new.
+    closing: bool = False
     version: int = PAYLOAD_VERSION
 
 
@@ -78,32 +81,47 @@ class ToolFailureDetails:
 
 
 @dataclass
-class ToolManifestEntry:
+class LlmCallInput:
+    """One model call of one LLM node: SOE's assembled prompt and the node's config."""
+
+    execution_id: str
+    workflow_name: str
+    node_name: str
+    attempt: int
+    prompt: str
+    config: dict[str, Any]
+    system_prompt: str | None = None
+
+
+@dataclass
+class LlmCallResult:
+    text: str
+
+
+@dataclass
+class ToolOptions:
     """What a workflow needs to know of a registry entry before and around a call."""
 
     max_retries: int = 0
     failure_signal: str | None = None
     temporal: dict[str, Any] = field(default_factory=dict)
+    process_accumulated: bool = False
 
 
 @dataclass
-class ToolsManifest:
-    """A worker's tools, and the Temporal options it sets for all of them."""
+class WorkerOptions:
+    """What a workflow reads from its worker before scheduling calls: the tools and the
+    Temporal options the worker sets for tool calls and LLM calls."""
 
-    tools: dict[str, ToolManifestEntry] = field(default_factory=dict)
-    defaults: dict[str, Any] = field(default_factory=dict)
+    tools: dict[str, ToolOptions] = field(default_factory=dict)
+    tool_defaults: dict[str, Any] = field(default_factory=dict)
+    llm_defaults: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class BroadcastRequest:
     signals: list[str]
     wait: bool = True
-
-
-@dataclass
-class WaitIdleRequest:
-    # Report the unhandled failures of this cascade (the one a start or signal opened).
-    cascade: int | None = None
 
 
 @dataclass

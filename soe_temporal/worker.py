@@ -11,6 +11,7 @@ from temporalio.worker import Worker
 
 from .activities import SoeActivities
 from .converter import soe_temporal_client
+from .llm.providers import LlmProvider, as_provider
 from .tools import check_temporal_options, normalize_registry
 from .workflow import SoeWorkflow
 
@@ -21,28 +22,35 @@ def create_worker(
     client: Client,
     task_queue: str = DEFAULT_TASK_QUEUE,
     *,
-    call_llm: Callable[[str, dict[str, Any]], Any] | None = None,
+    call_llm: Callable[[str, dict[str, Any]], Any] | LlmProvider | None = None,
     tools_registry: Mapping[str, Any] | None = None,
     tool_defaults: dict[str, Any] | None = None,
+    llm_defaults: dict[str, Any] | None = None,
     activity_executor: Executor | None = None,
     **worker_options: Any,
 ) -> Worker:
-    """A Temporal worker that runs SOE executions and their tool calls.
+    """A Temporal worker that runs SOE executions, their tool calls and their LLM calls.
 
+    ``call_llm`` is SOE's ``call_llm(prompt, config) -> str`` (plain or async) or a provider
+    from ``soe_temporal.llm`` (``provider_from_environment()`` reads SOE_LLM).
     ``tools_registry`` has SOE's shape (F-API-6), plus an optional ``temporal`` mapping per
-    entry; ``tool_defaults`` holds Temporal options for every tool call of this worker
-    (``start_to_close_timeout``, ``heartbeat_timeout``, ``retry_policy``, ``local``...).
-    Plain tools run in ``activity_executor`` (a thread pool by default) so they never block
-    the worker's event loop. ``call_llm`` is SOE's LLM caller; llm and agent nodes use it
-    once they are implemented (until then such nodes fail with a clear error).
+    entry. ``tool_defaults`` and ``llm_defaults`` hold Temporal options for every tool call
+    and every LLM call of this worker (``start_to_close_timeout``, ``heartbeat_timeout``,
+    ``retry_policy``, ``local``...). Plain tools and plain ``call_llm`` functions run in
+    ``activity_executor`` (a thread pool by default), never on the worker's event loop.
     Other keyword arguments go to :class:`temporalio.worker.Worker`.
     """
     tools = normalize_registry(tools_registry)
     check_temporal_options(tool_defaults or {}, "tool_defaults")
-    executor = activity_executor or ThreadPoolExecutor(
-        max_workers=32, thread_name_prefix="soe-tool"
+    check_temporal_options(llm_defaults or {}, "llm_defaults")
+    executor = activity_executor or ThreadPoolExecutor(max_workers=32, thread_name_prefix="soe")
+    activities = SoeActivities(
+        tools,
+        executor,
+        llm=as_provider(call_llm, executor),
+        tool_defaults=tool_defaults,
+        llm_defaults=llm_defaults,
     )
-    activities = SoeActivities(tools, tool_defaults, executor)
     return Worker(
         soe_temporal_client(client),
         task_queue=task_queue,

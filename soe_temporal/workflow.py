@@ -15,32 +15,44 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from .activity_options import DEFAULT_TOOL_OPTIONS, merge_options, plan_activity
+from .activity_options import (
+    DEFAULT_LLM_OPTIONS,
+    DEFAULT_TOOL_OPTIONS,
+    merge_options,
+    plan_activity,
+)
 from .engine import CallTool, Command, EngineSettings, Execution, ToolOutcome
+from .engine.commands import CallLlm, LlmOutcome, Outcome
+from .engine.signals import signal_list_problem
 from .payloads import (
     BROADCAST_UPDATE,
     CLOSE_UPDATE,
     CONFIG_QUERY,
     CONTEXT_QUERY,
+    LLM_ACTIVITY,
     SIGNAL_NAME,
     STATUS_QUERY,
     TOOL_ACTIVITY,
-    TOOLS_MANIFEST_ACTIVITY,
     WAIT_IDLE_UPDATE,
+    WORKER_OPTIONS_ACTIVITY,
     WORKFLOW_TYPE,
     WORKFLOWS_QUERY,
     BroadcastRequest,
     IdleReport,
+    LlmCallInput,
+    LlmCallResult,
     SoeWorkflowInput,
     ToolCallInput,
     ToolCallResult,
     ToolFailureDetails,
-    ToolManifestEntry,
-    ToolsManifest,
+    ToolOptions,
+    WorkerOptions,
 )
 
 SETUP_FAILURE_TYPES = ("ToolNotFound", "ToolParameterError")
-_MANIFEST_TIMEOUT = timedelta(seconds=30)
+_WORKER_OPTIONS_TIMEOUT = timedelta(seconds=30)
+# Node types whose work runs as activities on a worker.
+ACTIVITY_NODE_TYPES = ("tool", "llm")
 
 
 # Not in temporalio's sandbox: everything this module runs is ours and deterministic by
@@ -69,9 +81,9 @@ class SoeWorkflow:
                 settings=EngineSettings(cascade_limit=start.cascade_limit),
                 inherited_context=start.inherited_context,
             )
-        self._manifest: ToolsManifest | None = None
+        self._worker_options: WorkerOptions | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._closing = False
+        self._closing = start.closing
         self._continuing = False
 
     @workflow.run
@@ -80,7 +92,7 @@ class SoeWorkflow:
         while True:
             if execution.idle:
                 # A worker's tool options are read again each time an idle execution wakes.
-                self._manifest = None
+                self._worker_options = None
             await workflow.wait_condition(
                 lambda: (
                     bool(execution.state.pending)
@@ -93,7 +105,7 @@ class SoeWorkflow:
                 return execution.context
             if self._history_is_long():
                 await self._continue_as_new()
-            await self._ensure_manifest()
+            await self._ensure_worker_options()
             self._start(execution.process_pending())
             self._log_events()
 
@@ -103,11 +115,13 @@ class SoeWorkflow:
     def soe_signal(self, signals: Any) -> None:
         """External SOE signals: a JSON list of names (a single name is accepted too)."""
         names = [signals] if isinstance(signals, str) else signals
-        if not isinstance(names, list) or not names or not all(isinstance(s, str) for s in names):
+        problem = signal_list_problem(names)
+        if problem:
             workflow.logger.warning(
-                "Ignored soe_signal with input %r: send a JSON list of signal names, "
-                "e.g. --input '[\"APPROVED\"]'",
+                "Ignored soe_signal with input %r: %s (with the temporal CLI: "
+                "--input '[\"APPROVED\"]')",
                 signals,
+                problem,
             )
             return
         self._execution.deliver(names)
@@ -121,16 +135,9 @@ class SoeWorkflow:
 
     @soe_broadcast.validator
     def _validate_broadcast(self, request: BroadcastRequest) -> None:
-        signals = request.signals
-        if (
-            not isinstance(signals, list)
-            or not signals
-            or not all(isinstance(s, str) for s in signals)
-        ):
-            raise ApplicationError(
-                f"signals must be a non-empty list of signal names, got {signals!r}",
-                type="InvalidSignals",
-            )
+        problem = signal_list_problem(request.signals)
+        if problem:
+            raise ApplicationError(problem, type="InvalidSignals")
         if self._closing:
             raise ApplicationError(
                 "the execution is closing and takes no more signals", type="Closing"
@@ -188,7 +195,13 @@ class SoeWorkflow:
     # -- waiting --------------------------------------------------------------------
 
     async def _wait_idle(self, cascade: int | None) -> IdleReport:
-        await workflow.wait_condition(lambda: self._execution.idle or self._continuing)
+        # While continuing as new, answer only once the running calls are done, so that
+        # the caller's next question reaches the new run instead of spinning on this one.
+        await workflow.wait_condition(
+            lambda: (
+                self._execution.idle or (self._continuing and self._execution.running_calls == 0)
+            )
+        )
         return self._report(cascade)
 
     def _report(self, cascade: int | None) -> IdleReport:
@@ -226,47 +239,85 @@ class SoeWorkflow:
                 cascade_limit=self._input.cascade_limit,
                 continue_as_new_after_events=self._input.continue_as_new_after_events,
                 resumed=self._execution.state,
+                closing=self._closing,
             ),
             memo=workflow.memo(),
         )
 
-    # -- tool calls -----------------------------------------------------------------
+    # -- carrying out the engine's commands --------------------------------------------
 
-    async def _ensure_manifest(self) -> None:
-        if self._manifest is not None or not self._uses_local_tools():
+    async def _ensure_worker_options(self) -> None:
+        if self._worker_options is not None or not self._calls_this_worker():
             return
-        self._manifest = await workflow.execute_local_activity(
-            TOOLS_MANIFEST_ACTIVITY,
-            result_type=ToolsManifest,
-            start_to_close_timeout=_MANIFEST_TIMEOUT,
-            summary="read the worker's tool options",
+        self._worker_options = await workflow.execute_local_activity(
+            WORKER_OPTIONS_ACTIVITY,
+            result_type=WorkerOptions,
+            start_to_close_timeout=_WORKER_OPTIONS_TIMEOUT,
+            summary="read the worker's tool and LLM options",
+        )
+        self._execution.learn_tools(
+            {name: tool.process_accumulated for name, tool in self._worker_options.tools.items()}
         )
 
-    def _uses_local_tools(self) -> bool:
+    def _calls_this_worker(self) -> bool:
+        """Whether the current workflow has activity nodes on this worker's task queue."""
         state = self._execution.state
         nodes = state.registry.get(state.workflow_name, {})
         return any(
-            node.get("node_type") == "tool" and not (node.get("temporal") or {}).get("task_queue")
+            node.get("node_type") in ACTIVITY_NODE_TYPES
+            and not (node.get("temporal") or {}).get("task_queue")
             for node in nodes.values()
         )
 
     def _start(self, commands: list[Command]) -> None:
         for command in commands:
-            if isinstance(command, CallTool):
-                task = asyncio.create_task(self._call_tool(command))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+            task = asyncio.create_task(self._carry_out(command))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
-    async def _call_tool(self, call: CallTool) -> None:
-        outcome = await self._tool_outcome(call)
-        self._start(self._execution.complete_tool_call(call.call_id, outcome))
+    async def _carry_out(self, command: Command) -> None:
+        if isinstance(command, CallTool):
+            outcome: Outcome = await self._tool_outcome(command)
+        else:
+            outcome = await self._llm_outcome(command)
+        self._start(self._execution.complete_call(command.call_id, outcome))
         self._log_events()
 
+    async def _llm_outcome(self, call: CallLlm) -> LlmOutcome:
+        options = self._worker_options or WorkerOptions()
+        plan = plan_activity(
+            merge_options(DEFAULT_LLM_OPTIONS, options.llm_defaults, call.temporal)
+        )
+        request = LlmCallInput(
+            execution_id=self._execution.state.execution_id,
+            workflow_name=call.workflow_name,
+            node_name=call.node_name,
+            attempt=call.attempt,
+            prompt=call.prompt,
+            config=call.config,
+            system_prompt=call.system_prompt,
+        )
+        start = workflow.execute_local_activity if plan.local else workflow.execute_activity
+        try:
+            result: LlmCallResult = await start(
+                LLM_ACTIVITY,
+                request,
+                result_type=LlmCallResult,
+                activity_id=f"{call.node_name}/{call.call_id}",
+                summary=f"{call.workflow_name}.{call.node_name}: LLM call (attempt {call.attempt})",
+                **plan.kwargs,
+            )
+        except ActivityError as error:
+            return LlmOutcome("failed", error=_activity_failure_text(error))
+        except Exception as error:  # never leave a call running forever
+            return LlmOutcome("failed", error=f"The LLM call could not run: {error}")
+        return LlmOutcome("ok", text=result.text)
+
     async def _tool_outcome(self, call: CallTool) -> ToolOutcome:
-        manifest = self._manifest or ToolsManifest()
-        known = manifest.tools.get(call.tool_name) or ToolManifestEntry()
+        worker_options = self._worker_options or WorkerOptions()
+        known = worker_options.tools.get(call.tool_name) or ToolOptions()
         options = merge_options(
-            DEFAULT_TOOL_OPTIONS, manifest.defaults, known.temporal, call.temporal
+            DEFAULT_TOOL_OPTIONS, worker_options.tool_defaults, known.temporal, call.temporal
         )
         plan = plan_activity(options)
         request = ToolCallInput(
@@ -305,12 +356,10 @@ class SoeWorkflow:
         )
 
 
-def _failed_tool_outcome(
-    call: CallTool, error: ActivityError, known: ToolManifestEntry
-) -> ToolOutcome:
+def _failed_tool_outcome(call: CallTool, error: ActivityError, known: ToolOptions) -> ToolOutcome:
     cause = error.cause
     if isinstance(cause, ApplicationError):
-        details = ToolFailureDetails()
+        details = ToolFailureDetails(known.max_retries, known.failure_signal)
         if cause.details:
             raw = cause.details[0]
             details = ToolFailureDetails(**raw) if isinstance(raw, dict) else raw
@@ -322,10 +371,19 @@ def _failed_tool_outcome(
             failure_signal=details.failure_signal,
         )
     # Temporal gave up (timeouts, lost workers): one failed SOE attempt.
-    reason = f"{type(cause).__name__}: {cause}" if cause is not None else str(error)
     return ToolOutcome(
         "failed",
-        error=f"Tool '{call.tool_name}' did not complete on Temporal ({reason}).",
+        error=f"Tool '{call.tool_name}' did not complete: {_activity_failure_text(error)}",
         max_retries=known.max_retries,
         failure_signal=known.failure_signal,
     )
+
+
+def _activity_failure_text(error: ActivityError) -> str:
+    """The cause of a failed activity, as a user reads it."""
+    cause = error.cause
+    if isinstance(cause, ApplicationError):
+        return cause.message
+    if cause is None:
+        return str(error)
+    return f"{type(cause).__name__}: {cause} (after Temporal's retries)"

@@ -90,3 +90,68 @@ inbox:
         assert context["handled"] == ["1", "7"]
         assert handled == ["1", "7"]
         assert await _current_run_is_new(env, eid)
+
+
+async def test_a_waiter_does_not_spin_while_the_execution_drains_for_continue_as_new():
+    """While running calls finish before continue-as-new, a waiting wait_idle() is answered
+    once, not over and over (each answer would add history events to the old run)."""
+    release = asyncio.Event()
+    started = asyncio.Event()
+
+    async def slow() -> str:
+        started.set()
+        await release.wait()
+        return "done"
+
+    config = (
+        "w: {Slow: {node_type: tool, event_triggers: [GO], tool_name: slow, output_field: out}}"
+    )
+    async with SoeTestEnvironment(
+        tools_registry={"slow": slow}, continue_as_new_after_events=12
+    ) as env:
+        eid = await env.soe.orchestrate(config, "w", ["GO"], {}, wait=False)
+        await started.wait()
+        for _ in range(3):  # push the history past the threshold: the run starts draining
+            await env.soe.broadcast_signals(eid, ["PING"], wait=False)
+        waiter = asyncio.create_task(env.soe.wait_idle(eid))
+        await asyncio.sleep(0.5)  # a spinning waiter would add dozens of events meanwhile
+        release.set()
+        await waiter
+
+        description = await env.client.get_workflow_handle(eid).describe()
+        first_run = env.client.get_workflow_handle(eid, run_id=description.raw_info.first_run_id)
+        history = await first_run.fetch_history()
+        updates = [
+            e
+            for e in history.events
+            if e.HasField("workflow_execution_update_accepted_event_attributes")
+        ]
+        assert len(updates) <= 3
+        assert (await env.soe.get_context(eid))["out"] == ["done"]
+
+
+async def test_close_requested_while_draining_is_carried_into_the_new_run():
+    release = asyncio.Event()
+    started = asyncio.Event()
+
+    async def slow() -> str:
+        started.set()
+        await release.wait()
+        return "done"
+
+    config = (
+        "w: {Slow: {node_type: tool, event_triggers: [GO], tool_name: slow, output_field: out}}"
+    )
+    async with SoeTestEnvironment(
+        tools_registry={"slow": slow}, continue_as_new_after_events=12
+    ) as env:
+        eid = await env.soe.orchestrate(config, "w", ["GO"], {}, wait=False)
+        await started.wait()
+        for _ in range(3):
+            await env.soe.broadcast_signals(eid, ["PING"], wait=False)
+        closing = asyncio.create_task(env.soe.close(eid))
+        await asyncio.sleep(0.2)
+        release.set()
+        final = await closing
+        assert final["out"] == ["done"]
+        assert (await env.soe.describe(eid))["status"] == "COMPLETED"

@@ -416,3 +416,67 @@ async def test_without_a_worker_waits_and_queries_end_with_a_clear_error():
             )
         with pytest.raises(WorkerUnavailableError, match="soe-temporal worker"):
             await lonely.get_context("lonely")
+
+
+async def test_sibling_tool_nodes_run_concurrently():
+    """DESIGN: nodes triggered by one signal run at the same time, not one after another.
+    Each tool waits until the other has started; run one at a time, they would time out."""
+    started = {"left": asyncio.Event(), "right": asyncio.Event()}
+
+    def tool_for(me: str, other: str):
+        async def tool() -> str:
+            started[me].set()
+            await asyncio.wait_for(started[other].wait(), timeout=10)
+            return f"{me} saw {other} running"
+
+        return tool
+
+    config = """
+pair:
+  Left: {node_type: tool, event_triggers: [GO], tool_name: left, output_field: left}
+  Right: {node_type: tool, event_triggers: [GO], tool_name: right, output_field: right}
+"""
+    registry = {"left": tool_for("left", "right"), "right": tool_for("right", "left")}
+    async with SoeTestEnvironment(tools_registry=registry) as env:
+        eid = await env.soe.orchestrate(config, "pair", ["GO"], {})
+        context = await env.soe.get_context(eid)
+        assert context["left"] == ["left saw right running"]
+        assert context["right"] == ["right saw left running"]
+
+
+async def test_f_tool_6_non_mapping_arguments_fail_the_attempt_with_retries_and_failure_signal():
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    config = """
+work:
+  Add:
+    node_type: tool
+    event_triggers: [START]
+    tool_name: add
+    context_parameter_field: args
+    output_field: sum
+"""
+    registry = {"add": {"function": add, "max_retries": 1, "failure_signal": "ADD_FAILED"}}
+    async with SoeTestEnvironment(tools_registry=registry) as env:
+        eid = await env.soe.orchestrate(config, "work", ["START"], {"args": [1, 2]})
+        context = await env.soe.get_context(eid)
+        assert context["__operational__"]["errors"] == 2
+        assert context["__operational__"]["signals"] == ["START", "ADD_FAILED"]
+        assert "must be a mapping" in context["sum"][0]
+
+
+async def test_f_val_14_invalid_operational_state_in_the_initial_context_is_refused():
+    async with SoeTestEnvironment() as env:
+        bad = {
+            "signals": [],
+            "nodes": {"Gate": "3"},
+            "llm_calls": 0,
+            "tool_calls": 0,
+            "errors": 0,
+            "main_execution_id": "x",
+        }
+        with pytest.raises(ConfigError, match=r"__operational__\.nodes\.Gate' - must be an int"):
+            await env.soe.orchestrate(
+                EXAMPLES / "gate.yaml", "gate", ["BEGIN"], {"__operational__": bad}
+            )

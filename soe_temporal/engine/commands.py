@@ -27,7 +27,23 @@ class CallTool:
     temporal: dict[str, Any] | None
 
 
-Command = CallTool
+@dataclass(frozen=True)
+class CallLlm:
+    """One model call of an LLM node (F-LLM-2 step 6); each retry is a new call."""
+
+    call_id: str
+    workflow_name: str
+    node_name: str
+    attempt: int
+    prompt: str
+    # F-API-5 / F-PROTO-8: the node's config plus its ``name``, for every call.
+    config: dict[str, Any]
+    # The identity's system prompt, for providers that take one as a system message.
+    system_prompt: str | None
+    temporal: dict[str, Any] | None
+
+
+Command = CallTool | CallLlm
 
 
 @dataclass(frozen=True)
@@ -45,3 +61,16 @@ class ToolOutcome:
     error: str = ""
     max_retries: int = 0
     failure_signal: str | None = None
+
+
+@dataclass(frozen=True)
+class LlmOutcome:
+    """How one model call ended: the model's raw text, or the provider's error (which SOE
+    never retries, F-PROTO-6; Temporal has retried what was worth retrying)."""
+
+    status: Literal["ok", "failed"]
+    text: str = ""
+    error: str = ""
+
+
+Outcome = ToolOutcome | LlmOutcome

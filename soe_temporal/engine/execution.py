@@ -2,8 +2,8 @@
 
 The broadcast algorithm of SOE_SPEC §6.2 runs here with an explicit stack, so router
 cascades keep SOE's depth-first, declaration-order semantics (F-EXEC-5) with no recursion
-limit. Nodes that need the outside world (tools, and later LLM, agent and child nodes)
-answer with commands; their results come back through ``complete_tool_call`` and their
+limit. Nodes that need the outside world (tools, LLM calls, and later agent and child
+nodes) answer with commands; their outcomes come back through ``complete_call`` and their
 signals are queued as new broadcasts of the same cascade. Nodes of one broadcast
 therefore run concurrently, as DESIGN.md intends, while counters, signal sets and final
 values match SOE.
@@ -14,14 +14,15 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from .commands import CallTool, Command, ToolOutcome
+from .commands import Command, Outcome
 from .context import PARENT, build_initial_context, inherit_context, write_field
+from .llm import fire_llm
 from .operational import count_error, count_node, ensure_operational, record_signals
 from .router import fire_router
 from .state import EngineSettings, ExecutionState, NodeFailure, PendingBroadcast
-from .tool import RunningToolCall, apply_tool_outcome, fire_tool
+from .tool import fire_tool
 
 # How many failures an execution remembers for `describe` and waiting callers.
 FAILURES_KEPT = 100
@@ -35,6 +36,16 @@ class Firing:
     node_name: str
     config: dict[str, Any]
     cascade: int
+
+
+class RunningCall(Protocol):
+    """A node waiting for the outcome of one command."""
+
+    firing: Firing
+
+    def apply(self, execution: Execution, outcome: Any) -> list[Command]:
+        """Apply the outcome; returns follow-up commands (a retry, the next call)."""
+        ...
 
 
 @dataclass
@@ -60,12 +71,15 @@ class Execution:
 
     def __init__(self, state: ExecutionState) -> None:
         self.state = state
-        self._running: dict[str, RunningToolCall] = {}
+        self._running: dict[str, RunningCall] = {}
         # Telemetry-style events (F-TEL-3 names) since the host last took them.
         self._events: list[dict[str, Any]] = []
+        # Tool name -> its registry entry's process_accumulated, as far as the host knows.
+        self._accumulating_tools: dict[str, bool] = {}
         self._handlers: dict[str, Callable[[Execution, Firing], Any]] = {
             "router": fire_router,
             "tool": fire_tool,
+            "llm": fire_llm,
         }
 
     @classmethod
@@ -144,16 +158,27 @@ class Execution:
         commands: list[Command] = []
         while self.state.pending:
             broadcast = self.state.pending.pop(0)
-            commands.extend(self._broadcast(broadcast.signals, broadcast.cascade))
+            try:
+                commands.extend(self._broadcast(broadcast.signals, broadcast.cascade))
+            except Exception as error:  # never let the host's workflow task fail
+                self.state.failures.append(
+                    NodeFailure(
+                        self.state.workflow_name,
+                        "",
+                        f"Broadcasting {broadcast.signals} failed: {type(error).__name__}: {error}",
+                        broadcast.cascade,
+                        handled=False,
+                    )
+                )
         self._forget_finished_cascades()
         return commands
 
-    def complete_tool_call(self, call_id: str, outcome: ToolOutcome) -> list[Command]:
-        """Apply one attempt's outcome; returns a retry when one is due."""
+    def complete_call(self, call_id: str, outcome: Outcome) -> list[Command]:
+        """Apply the outcome of one command; returns follow-ups (a retry, the next call)."""
         running = self._running.pop(call_id)
         self.state.progress += 1
         try:
-            commands: list[Command] = list(apply_tool_outcome(self, running, outcome))
+            commands: list[Command] = list(running.apply(self, outcome))
         except Exception as error:
             self._fail_unexpectedly(running.firing, error)
             commands = []
@@ -162,12 +187,21 @@ class Execution:
 
     # -- used by node handlers --------------------------------------------------------
 
+    def learn_tools(self, process_accumulated: dict[str, bool]) -> None:
+        """What the tools registry says about each tool's process_accumulated (F-API-6)."""
+        self._accumulating_tools = dict(process_accumulated)
+
+    def tool_takes_history(self, tool_name: str) -> bool:
+        """Whether a tool call needs the parameter field's whole history; unknown tools get
+        it, and their worker picks what the entry asks for."""
+        return self._accumulating_tools.get(tool_name, True)
+
     def new_call_id(self) -> str:
         call_id = str(self.state.next_call)
         self.state.next_call += 1
         return call_id
 
-    def track(self, call_id: str, running: RunningToolCall) -> None:
+    def track(self, call_id: str, running: RunningCall) -> None:
         self._running[call_id] = running
 
     def emit(self, signals: list[str], cascade: int) -> None:
@@ -178,6 +212,13 @@ class Execution:
     def write_output(self, field_name: str, value: Any) -> None:
         """The output path of F-CTX-2 (later issues add the sync to a parent, F-CHILD-9)."""
         write_field(self.context, field_name, value)
+
+    def conversation_history(self) -> list[dict[str, Any]]:
+        """F-HIST-1: the history of this execution's tree, keyed by the main execution id."""
+        return self.state.conversation_history
+
+    def save_conversation_history(self, history: list[dict[str, Any]]) -> None:
+        self.state.conversation_history = list(history)
 
     def record_event(self, event_type: str, **data: Any) -> None:
         self._events.append({"event_type": event_type, **data})
@@ -214,10 +255,11 @@ class Execution:
                 "node_execution", node_name=node_name, node_type=config.get("node_type")
             )
             result = self._fire(firing)
-            if isinstance(result, CallTool):
+            if isinstance(result, list):  # a router's signals, broadcast at once (nested)
+                if result:
+                    stack.append(self._open(result))
+            elif result is not None:
                 commands.append(result)
-            elif result:
-                stack.append(self._open(result))
         return commands
 
     def _fire(self, firing: Firing) -> Any:

@@ -50,10 +50,18 @@ def operational_problem(context: dict[str, Any], execution_id: str) -> str | Non
         )
     if not isinstance(ops["signals"], list):
         return f"Invalid '__operational__.signals' - must be a list, got {type(ops['signals']).__name__}"
+    if not all(isinstance(signal, str) for signal in ops["signals"]):
+        return "Invalid '__operational__.signals' - must be a list of signal names (strings)"
     if not isinstance(ops["nodes"], dict):
         return (
             f"Invalid '__operational__.nodes' - must be a dict, got {type(ops['nodes']).__name__}"
         )
+    for node_name, count in ops["nodes"].items():
+        if not isinstance(count, int) or isinstance(count, bool):
+            return (
+                f"Invalid '__operational__.nodes.{node_name}' - must be an int, "
+                f"got {type(count).__name__}"
+            )
     for name in ("llm_calls", "tool_calls", "errors"):
         if not isinstance(ops[name], int) or isinstance(ops[name], bool):
             return (
@@ -71,6 +79,11 @@ def count_node(context: dict[str, Any], node_name: str) -> None:
     """F-OPS-3: once per dispatch, before the node runs."""
     nodes = context[OPERATIONAL]["nodes"]
     nodes[node_name] = nodes.get(node_name, 0) + 1
+
+
+def count_llm_call(context: dict[str, Any]) -> None:
+    """F-OPS-4: once per LLM node execution (and per agent run), whatever the retries."""
+    context[OPERATIONAL]["llm_calls"] += 1
 
 
 def count_tool_call(context: dict[str, Any]) -> None:

@@ -49,6 +49,9 @@ class ExecutionState:
     context: dict[str, Any]
     identities: dict[str, str] = field(default_factory=dict)
     context_schema: dict[str, Any] = field(default_factory=dict)
+    # F-HIST: the tree's conversation history, kept by the execution it is keyed by (the
+    # main execution); entries are {role, content}.
+    conversation_history: list[dict[str, Any]] = field(default_factory=list)
     pending: list[PendingBroadcast] = field(default_factory=list)
     failures: list[NodeFailure] = field(default_factory=list)
     # Firings per live cascade, keyed by the cascade number as text (JSON object keys).

@@ -24,6 +24,9 @@ class RunningToolCall:
     # when a condition could read it.
     snapshot: dict[str, Any] | None
 
+    def apply(self, execution: Execution, outcome: ToolOutcome) -> list[CallTool]:
+        return apply_tool_outcome(execution, self, outcome)
+
 
 def render_parameters(value: Any, context: dict[str, Any]) -> Any:
     """F-TOOL-5: walk mappings and lists; strings with ``{{`` render to strings."""
@@ -47,7 +50,10 @@ def fire_tool(execution: Execution, firing: Firing) -> CallTool:
         parameters = render_parameters(config["parameters"], context)
     elif field and field in context:
         raw = context[field]
-        parameter_history = copy.deepcopy(raw if not is_internal_field(field) else [raw])
+        history = [raw] if is_internal_field(field) else raw
+        if not execution.tool_takes_history(config["tool_name"]):
+            history = history[-1:]  # the tool reads only the latest value (F-TOOL-6)
+        parameter_history = copy.deepcopy(history)
     else:
         parameters = {}
     needs_snapshot = any(is_jinja_condition(e) for e in config.get("event_emissions") or [])

@@ -60,7 +60,7 @@ def run(execution: Execution, tools: Mapping[str, Any] | None = None) -> list[Ca
     while commands:
         call = commands.pop(0)
         calls.append(call)
-        commands.extend(execution.complete_tool_call(call.call_id, answer(call, tools)))
+        commands.extend(execution.complete_call(call.call_id, answer(call, tools)))
         commands.extend(execution.process_pending())
     assert execution.idle
     return calls

@@ -33,7 +33,7 @@ def test_idle_false_while_a_tool_call_runs():
     [call] = execution.process_pending()
     assert not execution.idle
     assert execution.running_calls == 1
-    execution.complete_tool_call(call.call_id, ToolOutcome("ok", result=1))
+    execution.complete_call(call.call_id, ToolOutcome("ok", result=1))
     assert execution.idle
 
 
@@ -42,7 +42,7 @@ def test_idle_false_while_a_tool_emission_waits_to_be_broadcast():
     registry["wf"]["T"]["event_emissions"] = [{"signal_name": "DONE"}]
     execution = start(registry, ["GO"])
     [call] = execution.process_pending()
-    execution.complete_tool_call(call.call_id, ToolOutcome("ok", result=1))
+    execution.complete_call(call.call_id, ToolOutcome("ok", result=1))
     assert not execution.idle
     execution.process_pending()
     assert execution.idle
@@ -258,3 +258,21 @@ def test_f_ops_11_kept_operational_keeps_counting():
     assert ops(execution)["signals"] == ["EARLIER", "GO"]
     assert ops(execution)["nodes"] == {"R": 8}
     assert ops(execution)["main_execution_id"] == "elsewhere"
+
+
+def test_a_broadcast_that_cannot_run_becomes_an_unhandled_failure_not_an_exception():
+    registry = {
+        "wf": {
+            "R": {
+                "node_type": "router",
+                "event_triggers": ["GO"],
+                "event_emissions": [{"signal_name": "X"}],
+            }
+        }
+    }
+    execution = start(registry, ["GO"])
+    execution.context["__operational__"]["nodes"] = None  # state no valid start allows
+    assert execution.process_pending() == []
+    failure = execution.state.failures[-1]
+    assert failure.handled is False and "Broadcasting ['GO'] failed" in failure.error
+    assert execution.idle

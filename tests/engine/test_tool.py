@@ -209,8 +209,8 @@ def test_f_tool_8_conditions_ignore_writes_made_while_the_tool_ran():
     }
     execution = start(registry, ["GO"])
     call_one, call_two = execution.process_pending()
-    execution.complete_tool_call(call_two.call_id, ToolOutcome("ok", result="B"))
-    execution.complete_tool_call(call_one.call_id, ToolOutcome("ok", result="A"))
+    execution.complete_call(call_two.call_id, ToolOutcome("ok", result="B"))
+    execution.complete_call(call_one.call_id, ToolOutcome("ok", result="A"))
     execution.process_pending()
     assert execution.context["b"] == ["B"]
     assert "NO_B_YET" in ops(execution)["signals"]
@@ -365,7 +365,7 @@ def test_q_8_fix_downstream_failure_does_not_rerun_the_tool():
 def test_setup_failed_records_an_unhandled_failure_and_writes_the_message():
     registry = {"wf": {"T": tool_node("nope", output_field="out")}}
     execution, call = first_call(registry)
-    execution.complete_tool_call(
+    execution.complete_call(
         call.call_id, ToolOutcome("setup_failed", error="Tool 'nope' not found")
     )
     [failure] = execution.state.failures
@@ -378,9 +378,40 @@ def test_setup_failed_records_an_unhandled_failure_and_writes_the_message():
 def test_setup_failed_is_not_retried_and_does_not_count_a_tool_call():
     registry = {"wf": {"T": tool_node("nope")}}
     execution, call = first_call(registry)
-    retries = execution.complete_tool_call(
+    retries = execution.complete_call(
         call.call_id, ToolOutcome("setup_failed", error="bad", max_retries=3)
     )
     assert retries == []
     assert ops(execution)["tool_calls"] == 0
     assert execution.idle
+
+
+def _parameter_field_call(execution):
+    return execution.process_pending()[0]
+
+
+FIELD_TOOL = {
+    "wf": {
+        "T": {
+            "node_type": "tool",
+            "event_triggers": ["GO"],
+            "tool_name": "t",
+            "context_parameter_field": "args",
+        }
+    }
+}
+
+
+def test_f_tool_6_known_non_accumulating_tool_gets_only_the_latest_value():
+    execution = start(FIELD_TOOL, ["GO"], {"args": {"a": 1}})
+    execution.context["args"].append({"a": 2})
+    execution.learn_tools({"t": False})
+    assert _parameter_field_call(execution).parameter_history == [{"a": 2}]
+
+
+def test_f_tool_6_accumulating_or_unknown_tools_get_the_whole_history():
+    for known in ({"t": True}, {}):
+        execution = start(FIELD_TOOL, ["GO"], {"args": {"a": 1}})
+        execution.context["args"].append({"a": 2})
+        execution.learn_tools(known)
+        assert _parameter_field_call(execution).parameter_history == [{"a": 1}, {"a": 2}]

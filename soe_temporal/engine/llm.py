@@ -1,0 +1,202 @@
+"""LLM nodes (SOE_SPEC §12, §13, §16, §17): one model call per command; reading the answer,
+the retry-with-feedback loop, the conversation turn and the emission decision happen here.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..llm.protocol import assemble_prompt, input_document, retry_prompt
+from ..llm.response import Answer, InvalidAnswer, ResponseModel, llm_response_model, read_answer
+from .commands import CallLlm, LlmOutcome
+from .context import write_field
+from .emissions import condition_of, is_jinja_condition, programmatic_emission
+from .operational import count_error, count_llm_call
+from .prompts import history_text, prompt_context
+from .templates import render_prompt
+
+if TYPE_CHECKING:
+    from .execution import Execution, Firing
+
+DEFAULT_RETRIES = 3
+
+
+@dataclass
+class EmissionPlan:
+    """How an LLM or agent node picks its signals (F-SIG-6, with DESIGN decision D-4).
+
+    With a Jinja condition anywhere, every emission is evaluated as a router's are.
+    Otherwise the emissions without a condition are always sent, and the model chooses
+    among those that carry a plain-text description.
+    """
+
+    programmatic: bool
+    always: list[str] = field(default_factory=list)
+    options: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, emissions: list[dict[str, Any]] | None) -> EmissionPlan:
+        emissions = emissions or []
+        if any(is_jinja_condition(emission) for emission in emissions):
+            return cls(programmatic=True)
+        always = [e["signal_name"] for e in emissions if not condition_of(e)]
+        options = [(e["signal_name"], condition_of(e)) for e in emissions if condition_of(e)]
+        return cls(programmatic=False, always=always, options=options)
+
+    def signals(
+        self, emissions: list[dict[str, Any]] | None, context: dict[str, Any], selected: list[str]
+    ) -> list[str]:
+        """One broadcast: the undescribed signals in config order, then the model's picks."""
+        if self.programmatic:
+            return programmatic_emission(emissions, context)
+        return [*self.always, *selected]
+
+
+@dataclass
+class RunningLlmCall:
+    firing: Firing
+    call: CallLlm
+    model: ResponseModel
+    plan: EmissionPlan
+    retries: int
+    rendered_prompt: str
+    history_enabled: bool
+    # F-LLM-8: conditions see the node's snapshot with its own output appended.
+    snapshot: dict[str, Any] | None
+
+    def apply(self, execution: Execution, outcome: LlmOutcome) -> list[CallLlm]:
+        return apply_llm_outcome(execution, self, outcome)
+
+
+def conversation_for(execution: Execution, identity: str | None) -> list[dict[str, Any]] | None:
+    """F-HIST-1/2: the tree's history when ``identity`` enables it, system prompt inserted
+    (and kept at once) when the history is still empty."""
+    if not identity:
+        return None
+    history = execution.conversation_history()
+    if not history:
+        system_prompt = execution.state.identities.get(identity)
+        if system_prompt:
+            history = [{"role": "system", "content": system_prompt}]
+            execution.save_conversation_history(history)
+    return history
+
+
+def schema_entry(execution: Execution, output_field: str | None) -> Any:
+    """F-SCHEMA-3: the output field's context_schema entry, warning when there is none."""
+    if not output_field:
+        return None
+    entry = execution.state.context_schema.get(output_field)
+    if entry is None:
+        execution.record_event(
+            "context_warning",
+            message=f"Output field '{output_field}' not found in context schema",
+            output_field=output_field,
+        )
+    return entry
+
+
+def fire_llm(execution: Execution, firing: Firing) -> CallLlm:
+    """F-LLM-2 steps 2-5: prepare the prompt and ask for the first model call."""
+    config = firing.config
+    context = execution.context
+    identity = config.get("identity")
+    history = conversation_for(execution, identity)
+    template = config["prompt"]
+    context_json, warnings = prompt_context(template, context)
+    output_field = config.get("output_field")
+    plan = EmissionPlan.of(config.get("event_emissions"))
+    model = llm_response_model(output_field, schema_entry(execution, output_field), plan.options)
+    count_llm_call(context)
+    rendered, render_warnings = render_prompt(template, context)
+    warnings += render_warnings
+    if warnings:
+        execution.record_event("context_warning", node_name=firing.node_name, warnings=warnings)
+    document = input_document(
+        prompt=rendered,
+        context=context_json,
+        conversation_history=history_text(history or []),
+    )
+    call = CallLlm(
+        call_id=execution.new_call_id(),
+        workflow_name=firing.workflow_name,
+        node_name=firing.node_name,
+        attempt=1,
+        prompt=assemble_prompt(document, model.schema),
+        config={**config, "name": firing.node_name},
+        system_prompt=execution.state.identities.get(identity) if identity else None,
+        temporal=config.get("temporal"),
+    )
+    snapshot = copy.deepcopy(context) if plan.programmatic else None
+    retries = config.get("retries", DEFAULT_RETRIES)
+    execution.track(
+        call.call_id,
+        RunningLlmCall(
+            firing, call, model, plan, int(retries), rendered, history is not None, snapshot
+        ),
+    )
+    return call
+
+
+def apply_llm_outcome(
+    execution: Execution, running: RunningLlmCall, outcome: LlmOutcome
+) -> list[CallLlm]:
+    """F-LLM-2 step 6: read the answer, retry with feedback, or save and emit."""
+    call = running.call
+    if outcome.status != "ok":
+        _fail(execution, running, outcome.error)  # F-PROTO-6: never retried by SOE
+        return []
+    try:
+        answer = read_answer(outcome.text, running.model)
+    except InvalidAnswer as invalid:
+        if call.attempt <= running.retries:
+            retry = CallLlm(
+                call_id=execution.new_call_id(),
+                workflow_name=call.workflow_name,
+                node_name=call.node_name,
+                attempt=call.attempt + 1,
+                prompt=retry_prompt(call.prompt, outcome.text, invalid.issues),
+                config=call.config,
+                system_prompt=call.system_prompt,
+                temporal=call.temporal,
+            )
+            running.call = retry
+            execution.track(retry.call_id, running)
+            return [retry]
+        _fail(
+            execution, running, f"Max retries ({running.retries}) exceeded. Last error: {invalid}"
+        )
+        return []
+    _succeed(execution, running, answer)
+    return []
+
+
+def _succeed(execution: Execution, running: RunningLlmCall, answer: Answer) -> None:
+    """F-LLM-5..8: save the output, record the turn, emit."""
+    config = running.firing.config
+    output_field = config.get("output_field")
+    if output_field and answer.output is not None:
+        execution.write_output(output_field, answer.output)
+    conditions_context = running.snapshot if running.snapshot is not None else execution.context
+    if output_field and running.snapshot is not None:
+        write_field(running.snapshot, output_field, answer.output)  # Q-40: even a null
+    if running.history_enabled:
+        history = list(execution.conversation_history())
+        history.append({"role": "user", "content": running.rendered_prompt})
+        history.append({"role": "assistant", "content": str(answer.output)})
+        execution.save_conversation_history(history)
+    signals = running.plan.signals(
+        config.get("event_emissions"), conditions_context, answer.selected_signals
+    )
+    execution.emit(signals, running.firing.cascade)
+
+
+def _fail(execution: Execution, running: RunningLlmCall, error: str) -> None:
+    """F-LLM-9: a node error; the failure signal, else an unhandled failure."""
+    failure_signal = running.firing.config.get("llm_failure_signal")
+    count_error(execution.context)
+    execution.record_failure(running.firing, error, handled=bool(failure_signal))
+    if failure_signal:
+        execution.emit([failure_signal], running.firing.cascade)

@@ -1,0 +1,258 @@
+"""What a model must answer, and whether it did (SOE_SPEC §13.3-13.4, §16).
+
+A ``context_schema`` field definition becomes a JSON Schema; the response model wraps it
+(or not) and adds ``selected_signals`` when the model chooses signals. Answers are read
+with Pydantic's lax rules (F-PROTO-5: numeric strings become numbers, "yes" becomes true,
+...) and then validated with jsonschema. Pure and deterministic: it runs in the workflow.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from .protocol import Issue, extract_json
+
+# F-SCHEMA-2: SOE's type names and aliases (case-insensitive); anything else is "any".
+TYPE_NAMES = {
+    "string": "string", "text": "string", "str": "string",
+    "integer": "integer", "int": "integer",
+    "number": "number", "float": "number",
+    "boolean": "boolean", "bool": "boolean",
+    "list": "array", "array": "array",
+    "dict": "object", "object": "object",
+}  # fmt: skip
+
+_TRUE = {"true", "yes", "on", "t", "y", "1"}
+_FALSE = {"false", "no", "off", "f", "n", "0"}
+
+
+def field_schema(definition: Any) -> dict[str, Any]:
+    """F-SCHEMA-1/2/5/6: a context_schema definition as JSON Schema (``{}`` is any)."""
+    if isinstance(definition, str):
+        definition = {"type": definition}
+    if not isinstance(definition, dict):
+        return {}
+    kind = TYPE_NAMES.get(str(definition.get("type") or "any").strip().lower())
+    if kind is None:
+        return {}
+    schema: dict[str, Any] = {"type": kind}
+    if kind == "array" and definition.get("items") is not None:
+        schema["items"] = field_schema(definition["items"])
+    properties = definition.get("properties")
+    if kind == "object" and isinstance(properties, dict) and properties:
+        schema["properties"] = {name: _property_schema(item) for name, item in properties.items()}
+        schema["required"] = [name for name, item in properties.items() if _property_required(item)]
+    return schema
+
+
+def _property_required(definition: Any) -> bool:
+    """F-SCHEMA-5: required unless ``required: false`` or a non-null ``default``."""
+    if not isinstance(definition, dict):
+        return True
+    return bool(definition.get("required", True)) and definition.get("default") is None
+
+
+def _property_schema(definition: Any) -> dict[str, Any]:
+    schema = field_schema(definition)
+    description = definition.get("description") if isinstance(definition, dict) else None
+    if description:
+        schema["description"] = description
+    if _property_required(definition):
+        return schema
+    default = definition.get("default") if isinstance(definition, dict) else None
+    optional: dict[str, Any] = {"anyOf": [schema, {"type": "null"}], "default": default}
+    if description:
+        optional["description"] = description
+    return optional
+
+
+@dataclass(frozen=True)
+class ResponseModel:
+    """The answer a model must give: its JSON Schema and how to read it.
+
+    ``output_key`` is the key holding the output in a wrapper object, or ``None`` when
+    the answer is the bare value (a root model). ``selectable`` are the signal names the
+    model may choose in ``selected_signals``.
+    """
+
+    schema: dict[str, Any]
+    output_key: str | None
+    selectable: tuple[str, ...] = ()
+
+
+def _title(name: str) -> str:
+    return name.replace("_", " ").title()
+
+
+def _class_name(name: str) -> str:
+    return "".join(part.title() for part in name.split("_"))
+
+
+def llm_response_model(
+    output_field: str | None,
+    field_definition: Any = None,
+    options: list[tuple[str, str]] | None = None,
+) -> ResponseModel:
+    """F-PROTO-7: the response model of an LLM node (or an agent's response stage).
+
+    ``field_definition`` is the output field's context_schema entry, ``None`` when it has
+    none. ``options`` are the (signal, description) pairs the model chooses from; none
+    means the model does not select.
+    """
+    options = options or []
+    selecting = bool(options)
+    properties: dict[str, Any] = {}
+    if output_field is None:
+        properties["output"] = {
+            "description": "The final output/result", "title": "Output", "type": "string",
+        }  # fmt: skip
+        title, key = "DynamicResponse", "output"
+    elif field_definition is None:
+        properties[output_field] = {
+            "description": f"The {output_field} value", "title": _title(output_field),
+        }  # fmt: skip
+        title, key = f"{_class_name(output_field)}Response", output_field
+    elif not selecting:
+        root = {"title": f"{_class_name(output_field)}Root", **field_schema(field_definition)}
+        return ResponseModel(root, None)
+    else:
+        properties[output_field] = {
+            **field_schema(field_definition),
+            "description": f"The {output_field} value matching the expected schema",
+            "title": _title(output_field),
+        }
+        title, key = f"{_class_name(output_field)}Response", output_field
+    required = [key]
+    if selecting:
+        properties["selected_signals"] = selection_schema(options)
+    schema = {"properties": properties, "required": required, "title": title, "type": "object"}
+    return ResponseModel(schema, key, tuple(name for name, _ in options))
+
+
+def selection_schema(options: list[tuple[str, str]]) -> dict[str, Any]:
+    """F-SIG-7: the optional list of signals the model selects, limited to the options."""
+    lines = [f"- {name}: {text}" if text else f"- {name}" for name, text in options]
+    return {
+        "default": [],
+        "description": "Select every signal that applies (none, one or several):\n"
+        + "\n".join(lines),
+        "items": {"enum": [name for name, _ in options], "type": "string"},
+        "title": "Selected Signals",
+        "type": "array",
+    }
+
+
+@dataclass
+class Answer:
+    output: Any
+    selected_signals: list[str] = field(default_factory=list)
+
+
+class InvalidAnswer(ValueError):
+    """The reply could not be read as the response model; ``issues`` say why."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+        super().__init__("; ".join(f"{i.location or 'response'}: {i.message}" for i in issues))
+
+
+def read_answer(text: str, model: ResponseModel) -> Answer:
+    """F-PROTO-4/5: the validated answer in a model's reply, or :class:`InvalidAnswer`."""
+    candidate = extract_json(text)
+    try:
+        value = json.loads(candidate)
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise InvalidAnswer([Issue("", f"Invalid JSON: {error}")]) from None
+    value = coerce(value, model.schema)
+    issues = [
+        Issue(".".join(str(part) for part in error.absolute_path), error.message)
+        for error in _validator(json.dumps(model.schema, sort_keys=True)).iter_errors(value)
+    ]
+    if issues:
+        raise InvalidAnswer(issues)
+    if model.output_key is None:
+        return Answer(value)
+    selected = value.get("selected_signals") or []
+    return Answer(value.get(model.output_key), list(selected))
+
+
+@functools.lru_cache(maxsize=256)
+def _validator(schema_text: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema_text))
+
+
+def coerce(value: Any, schema: dict[str, Any]) -> Any:
+    """Pydantic v2's lax conversions (F-PROTO-5) guided by ``schema``; what cannot be
+    converted is returned unchanged, for jsonschema to report."""
+    if "anyOf" in schema:
+        if value is None:
+            return None
+        return coerce(value, schema["anyOf"][0])
+    kind = schema.get("type")
+    if kind == "integer":
+        return _to_integer(value)
+    if kind == "number":
+        return _to_number(value)
+    if kind == "boolean":
+        return _to_boolean(value)
+    if kind == "array" and isinstance(value, list) and "items" in schema:
+        return [coerce(item, schema["items"]) for item in value]
+    if kind == "object" and isinstance(value, dict) and "properties" in schema:
+        result = dict(value)  # undeclared keys are kept (F-SCHEMA-5)
+        for name, item_schema in schema["properties"].items():
+            if name in result:
+                result[name] = coerce(result[name], item_schema)
+            elif "default" in item_schema:
+                result[name] = copy.deepcopy(item_schema["default"])
+        return result
+    return value
+
+
+def _to_integer(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                number = float(text)
+            except ValueError:
+                return value
+            return int(number) if math.isfinite(number) and number.is_integer() else value
+    return value
+
+
+def _to_number(value: Any) -> Any:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return value
+    return value
+
+
+def _to_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    return value
