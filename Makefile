@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run run-llm test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ run: $(STAMP)
 	SOE_TOOLS=examples.tools:TOOLS $(BIN)/soe-temporal run examples/approval.yaml \
 		--workflow waiting_workflow --signal START --then-signal APPROVED \
 		--context '{"request": "new laptop"}'
+
+# LLM nodes, offline with the fake provider (set SOE_LLM=openai ... for a real model).
+run-llm: $(STAMP)
+	$(BIN)/soe-temporal run examples/analyze_summarize.yaml --workflow example_workflow \
+		--signal START --context '{"input": "Q3 revenue grew 12%, costs grew 3%"}'
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -21,6 +21,7 @@ import platform
 import statistics
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,13 +31,17 @@ from temporalio.worker import Worker
 from benchmarks.hand_written import (
     HandWrittenChain,
     HandWrittenChainUnsandboxed,
+    HandWrittenLlmChain,
+    HandWrittenLlmChainUnsandboxed,
     HandWrittenLocalChain,
     HandWrittenLocalChainUnsandboxed,
     noop,
     noop_activity,
 )
 from soe_temporal import SoeClient, SoeConfig, create_worker, load_config
+from soe_temporal.activities import SoeActivities
 from soe_temporal.devserver import DevServer, DevServerSettings
+from soe_temporal.llm.fake import FakeProvider
 
 
 def tool_chain(nodes: int, local: bool = False) -> dict[str, Any]:
@@ -53,6 +58,21 @@ def tool_chain(nodes: int, local: bool = False) -> dict[str, Any]:
             node["temporal"] = {"local": True}
         chain[f"Step{index}"] = node
     return {"chain": chain}
+
+
+def llm_chain(nodes: int) -> dict[str, Any]:
+    return {
+        "chain": {
+            f"Think{index}": {
+                "node_type": "llm",
+                "event_triggers": ["START" if index == 0 else f"DONE_{index - 1}"],
+                "prompt": "Step",
+                "output_field": "out",
+                "event_emissions": [{"signal_name": f"DONE_{index}"}],
+            }
+            for index in range(nodes)
+        }
+    }
 
 
 def router_chain(nodes: int) -> dict[str, Any]:
@@ -125,6 +145,8 @@ class Report:
             f"   (outside the sandbox: {self.ratio('a', 'b_bare'):.3f})",
             f"ratio (a')/(b') local tool chain / hand-written local acts:   {self.ratio('a_local', 'b_local'):.3f}"
             f"   (outside the sandbox: {self.ratio('a_local', 'b_local_bare'):.3f})",
+            f"ratio (d)/(e)   llm chain / hand-written soe.llm activities:  {self.ratio('d', 'e'):.3f}"
+            f"   (outside the sandbox: {self.ratio('d', 'e_bare'):.3f})",
             f"router nodes: {self.medians['c'].events} events for the whole chain of {n} "
             f"({(self.medians['c'].events) / n:.2f} per node)",
             f"loading and validating a config (client side, once per config): "
@@ -141,12 +163,17 @@ CASES = {
     "b_local": "(b') hand-written: N local activities",
     "b_local_bare": "    same, outside the sandbox",
     "c": "(c) soe_temporal: N router nodes",
+    "d": "(d) soe_temporal: N llm nodes (fake LLM)",
+    "e": "(e) hand-written: N soe.llm activities",
+    "e_bare": "    same, outside the sandbox",
 }
 HAND_WRITTEN = {
     "b": "HandWrittenChain",
     "b_bare": "HandWrittenChainUnsandboxed",
     "b_local": "HandWrittenLocalChain",
     "b_local_bare": "HandWrittenLocalChainUnsandboxed",
+    "e": "HandWrittenLlmChain",
+    "e_bare": "HandWrittenLlmChainUnsandboxed",
 }
 
 
@@ -163,11 +190,13 @@ async def benchmark(client: Client, nodes: int, repeats: int) -> Report:
         "a": load_config(tool_chain(nodes)),
         "a_local": load_config(tool_chain(nodes, local=True)),
         "c": load_config(router_chain(nodes)),
+        "d": load_config(llm_chain(nodes)),
     }
     validation_seconds = (time.perf_counter() - started) / len(chains)
     samples: dict[str, list[Sample]] = {key: [] for key in CASES}
+    hand_written_llm = SoeActivities({}, ThreadPoolExecutor(max_workers=4), llm=FakeProvider())
     async with (
-        create_worker(client, soe_queue, tools_registry={"noop": noop}),
+        create_worker(client, soe_queue, tools_registry={"noop": noop}, call_llm=FakeProvider()),
         Worker(
             client,
             task_queue=hand_queue,
@@ -176,8 +205,10 @@ async def benchmark(client: Client, nodes: int, repeats: int) -> Report:
                 HandWrittenLocalChain,
                 HandWrittenChainUnsandboxed,
                 HandWrittenLocalChainUnsandboxed,
+                HandWrittenLlmChain,
+                HandWrittenLlmChainUnsandboxed,
             ],
-            activities=[noop_activity],
+            activities=[noop_activity, hand_written_llm.call_llm],
         ),
     ):
         for round_ in range(repeats + 1):  # the first round warms up and is dropped

@@ -63,3 +63,50 @@ class HandWrittenLocalChainUnsandboxed:
             await workflow.execute_local_activity(noop_activity, start_to_close_timeout=TIMEOUT)
             for _ in range(nodes)
         ]
+
+
+# The LLM-node comparison: the same `soe.llm` activity (on the fake provider), called N
+# times with a fixed SOE prompt; soe_temporal adds prompt assembly and answer validation.
+
+LLM_PROMPT = (
+    '{"prompt":"Step","context":"","conversation_history":""}\n\n'
+    "Respond with ONLY a valid JSON object that matches the following JSON Schema:\n"
+    '{"properties": {"out": {"description": "The out value", "title": "Out"}}, '
+    '"required": ["out"], "title": "OutResponse", "type": "object"}\n'
+    "Do not repeat the schema itself: return a JSON instance of it (just the data), "
+    "with no other text."
+)
+
+
+async def _llm_chain(nodes: int) -> list[str]:
+    return [
+        (
+            await workflow.execute_activity(
+                "soe.llm",
+                {
+                    "execution_id": "bench",
+                    "workflow_name": "chain",
+                    "node_name": f"Think{index}",
+                    "attempt": 1,
+                    "prompt": LLM_PROMPT,
+                    "config": {"node_type": "llm", "name": f"Think{index}"},
+                },
+                start_to_close_timeout=TIMEOUT,
+            )
+        )["text"]
+        for index in range(nodes)
+    ]
+
+
+@workflow.defn(name="HandWrittenLlmChain")
+class HandWrittenLlmChain:
+    @workflow.run
+    async def run(self, nodes: int) -> list[str]:
+        return await _llm_chain(nodes)
+
+
+@workflow.defn(name="HandWrittenLlmChainUnsandboxed", sandboxed=False)
+class HandWrittenLlmChainUnsandboxed:
+    @workflow.run
+    async def run(self, nodes: int) -> list[str]:
+        return await _llm_chain(nodes)

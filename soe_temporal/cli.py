@@ -2,7 +2,9 @@
 
 Configuration comes from the environment: TEMPORAL_ADDRESS (default: the embedded dev
 server for ``run``/``dev``, else localhost:7233), TEMPORAL_NAMESPACE (``default``),
-SOE_TASK_QUEUE (``soe``) and SOE_TOOLS (``module:attribute`` of a tools registry).
+SOE_TASK_QUEUE (``soe``), SOE_TOOLS (``module:attribute`` of a tools registry) and SOE_LLM
+(``fake``, the default; ``openai`` with OPENAI_API_KEY, OPENAI_BASE_URL, SOE_LLM_MODEL; or
+``module:callable``).
 Script-friendly: ``start`` prints the execution id alone on stdout, ``context`` and
 ``describe`` print JSON on stdout; everything else goes to stderr.
 """
@@ -27,6 +29,7 @@ from .client import SoeClient
 from .config import load_config
 from .devserver import DevServer, DevServerSettings, port_in_use
 from .errors import ConfigError, SoeError
+from .llm.providers import provider_from_environment
 from .worker import DEFAULT_TASK_QUEUE, create_worker
 
 EXIT_ERROR = 1
@@ -67,8 +70,10 @@ async def run_command(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     initial_context = _json_object(args.context, "--context")
     _show_node_events()
+    llm = provider_from_environment()
+    _say(f"LLM provider: {llm.description}")
     async with _server_for_run() as client:
-        worker = create_worker(client, _task_queue(), tools_registry=load_tools())
+        worker = create_worker(client, _task_queue(), call_llm=llm, tools_registry=load_tools())
         async with worker:
             soe = SoeClient(client, _task_queue())
             execution_id = await soe.orchestrate(
@@ -99,9 +104,13 @@ async def dev_command(args: argparse.Namespace) -> int:
 
 
 async def worker_command(args: argparse.Namespace) -> int:
+    llm = provider_from_environment()
     client = await _connect()
-    worker = create_worker(client, _task_queue(), tools_registry=load_tools())
-    _say(f"worker on task queue '{_task_queue()}' at {_address()}; Ctrl-C to stop.")
+    worker = create_worker(client, _task_queue(), call_llm=llm, tools_registry=load_tools())
+    _say(
+        f"worker on task queue '{_task_queue()}' at {_address()}, LLM provider: "
+        f"{llm.description}; Ctrl-C to stop."
+    )
     async with worker:
         await _until_stopped()
     return 0
@@ -243,6 +252,10 @@ class _NodeEventPrinter(logging.Handler):
             status = event["status"]
             detail = f": {event['error']}" if event.get("error") else ""
             line = f"  {event['node_name']}: tool {event['tool_name']} {status}{detail}"
+        elif kind == "llm_response":
+            status = {"ok": "answer accepted", "invalid": "answer refused", "failed": "call failed"}
+            detail = f": {event['error']}" if event.get("error") else ""
+            line = f"  {event['node_name']}: LLM {status[event['status']]} (attempt {event['attempt']}){detail}"
         elif kind == "node_error":
             line = f"✗ {event['node_name']}: {event['error']}"
         else:
@@ -264,7 +277,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="soe-temporal",
         description="SOE workflows on Temporal. Environment: TEMPORAL_ADDRESS, "
-        "TEMPORAL_NAMESPACE, SOE_TASK_QUEUE (default soe), SOE_TOOLS (module:attribute).",
+        "TEMPORAL_NAMESPACE, SOE_TASK_QUEUE (default soe), SOE_TOOLS (module:attribute), "
+        "SOE_LLM (fake | openai | module:callable; default fake).",
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 

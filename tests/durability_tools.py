@@ -34,3 +34,13 @@ def last() -> str:
 
 
 TOOLS = {"first": first, "hold": hold, "last": last}
+
+
+def call_llm(prompt: str, config: dict) -> str:
+    """SOE_LLM=tests.durability_tools:call_llm. The `Slow` node's call holds like `hold`."""
+    _ledger(f"llm {config['name']}")
+    if config["name"] == "Slow":
+        release = Path(os.environ["SOE_TEST_RELEASE"])
+        while not release.exists():
+            time.sleep(0.05)
+    return '{"' + config["output_field"] + '": "answered ' + config["name"] + '"}'

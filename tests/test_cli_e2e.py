@@ -171,3 +171,34 @@ async def test_thin_worker_and_starter_scripts(dev_server: DevServerInfo, spawn:
     await soe.wait_idle(execution_id)
     receipt = (await soe.get_context(execution_id))["mail_receipt"]
     assert receipt == [{"accepted": True, "to": "a@b.c", "subject": "Order 3", "urgent": True}]
+
+
+async def test_run_with_a_real_openai_compatible_server(dev_server: DevServerInfo):
+    """`run` uses the provider SOE_LLM names: here an OpenAI-compatible server on loopback."""
+    from .chat_server import Reply, chat_server
+
+    with chat_server(Reply('"billing"')) as server:
+        env = dev_server.env(
+            SOE_TASK_QUEUE=f"llm-{uuid.uuid4().hex[:6]}",
+            SOE_LLM="openai",
+            SOE_LLM_MODEL="local-model",
+            OPENAI_BASE_URL=server.base_url,
+            OPENAI_API_KEY="sk-local",
+        )
+        ran = _cli(
+            [
+                "run",
+                "examples/intake.yaml",
+                "--workflow",
+                "intake",
+                "--signal",
+                "BEGIN",
+                "--context",
+                '{"ticket": "refund please"}',
+            ],
+            env,
+        )
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["category"] == ["billing"]
+    assert "OpenAI-compatible" in ran.stderr and "local-model" in ran.stderr
+    assert server.requests[0]["body"]["model"] == "local-model"

@@ -84,3 +84,49 @@ async def test_killed_worker_mid_tool_call_resumes_on_a_new_worker_without_repea
         "hold finished",
         "last",
     ]
+
+
+LLM_CHAIN = """
+chain:
+  Fast:
+    node_type: llm
+    event_triggers: [START]
+    prompt: "first"
+    output_field: fast
+    event_emissions: [{signal_name: FAST_DONE}]
+  Slow:
+    node_type: llm
+    event_triggers: [FAST_DONE]
+    prompt: "second"
+    output_field: slow
+    temporal: {heartbeat_timeout: 2s}
+"""
+
+
+async def test_killed_worker_mid_llm_call_pays_for_no_completed_call_twice(
+    dev_server: DevServerInfo, spawn: Spawn, tmp_path: Path
+):
+    ledger, release = tmp_path / "ledger.txt", tmp_path / "release"
+    ledger.touch()
+    queue = f"durable-llm-{uuid.uuid4().hex[:6]}"
+    env = dev_server.env(
+        SOE_TASK_QUEUE=queue,
+        SOE_LLM="tests.durability_tools:call_llm",
+        SOE_TEST_LEDGER=str(ledger),
+        SOE_TEST_RELEASE=str(release),
+    )
+    worker = spawn([str(BIN / "soe-temporal"), "worker"], env, stderr=subprocess.DEVNULL)
+    soe = SoeClient(await Client.connect(dev_server.address), queue)
+    eid = await soe.orchestrate(LLM_CHAIN, "chain", ["START"], {}, wait=False)
+
+    await _until(lambda: "llm Slow" in ledger.read_text(), "the held model call to start")
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    release.touch()
+    spawn([str(BIN / "soe-temporal"), "worker"], env, stderr=subprocess.DEVNULL)
+    await soe.wait_idle(eid)
+
+    context = await soe.get_context(eid)
+    assert context["fast"] == ["answered Fast"] and context["slow"] == ["answered Slow"]
+    assert context["__operational__"]["llm_calls"] == 2
+    assert ledger.read_text().splitlines() == ["llm Fast", "llm Slow", "llm Slow"]

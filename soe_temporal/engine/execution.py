@@ -224,7 +224,13 @@ class Execution:
         self._events.append({"event_type": event_type, **data})
 
     def record_failure(self, firing: Firing, error: str, handled: bool) -> None:
-        self.record_event("node_error", node_name=firing.node_name, error=error, handled=handled)
+        self.record_event(
+            "node_error",
+            node_name=firing.node_name,
+            node_type=firing.config.get("node_type"),
+            error=error,
+            handled=handled,
+        )
         self.state.failures.append(
             NodeFailure(firing.workflow_name, firing.node_name, error, firing.cascade, handled)
         )

@@ -109,7 +109,10 @@ def fire_llm(execution: Execution, firing: Firing) -> CallLlm:
     output_field = config.get("output_field")
     plan = EmissionPlan.of(config.get("event_emissions"))
     model = llm_response_model(output_field, schema_entry(execution, output_field), plan.options)
+    # F-NODE-2: conditions see the node's snapshot, not its own llm_calls increment.
+    snapshot = copy.deepcopy(context) if plan.programmatic else None
     count_llm_call(context)
+    execution.record_event("llm_call", node_name=firing.node_name, identity=identity)
     rendered, render_warnings = render_prompt(template, context)
     warnings += render_warnings
     if warnings:
@@ -129,7 +132,6 @@ def fire_llm(execution: Execution, firing: Firing) -> CallLlm:
         system_prompt=execution.state.identities.get(identity) if identity else None,
         temporal=config.get("temporal"),
     )
-    snapshot = copy.deepcopy(context) if plan.programmatic else None
     retries = config.get("retries", DEFAULT_RETRIES)
     execution.track(
         call.call_id,
@@ -146,11 +148,13 @@ def apply_llm_outcome(
     """F-LLM-2 step 6: read the answer, retry with feedback, or save and emit."""
     call = running.call
     if outcome.status != "ok":
+        _record_call(execution, running, "failed", outcome.error)
         _fail(execution, running, outcome.error)  # F-PROTO-6: never retried by SOE
         return []
     try:
         answer = read_answer(outcome.text, running.model)
     except InvalidAnswer as invalid:
+        _record_call(execution, running, "invalid", str(invalid))
         if call.attempt <= running.retries:
             retry = CallLlm(
                 call_id=execution.new_call_id(),
@@ -169,8 +173,19 @@ def apply_llm_outcome(
             execution, running, f"Max retries ({running.retries}) exceeded. Last error: {invalid}"
         )
         return []
+    _record_call(execution, running, "ok", "")
     _succeed(execution, running, answer)
     return []
+
+
+def _record_call(execution: Execution, running: RunningLlmCall, status: str, error: str) -> None:
+    execution.record_event(
+        "llm_response",
+        node_name=running.firing.node_name,
+        attempt=running.call.attempt,
+        status=status,
+        error=error,
+    )
 
 
 def _succeed(execution: Execution, running: RunningLlmCall, answer: Answer) -> None:

@@ -61,7 +61,10 @@ def _instance(schema: dict[str, Any], task: str) -> Any:
         return "finish" if "finish" in options else options[0]
     kind = schema.get("type")
     if kind == "object":
-        return {name: _instance(item, task) for name, item in schema.get("properties", {}).items()}
+        properties = schema.get("properties")
+        if not properties:
+            return {"note": f"{FAKE_PREFIX} {task}"}
+        return {name: _instance(item, task) for name, item in properties.items()}
     if kind == "array":
         items = schema.get("items", {})
         return [_instance(items, task)] if "enum" in items else []

@@ -171,16 +171,25 @@ def read_answer(text: str, model: ResponseModel) -> Answer:
     except (json.JSONDecodeError, RecursionError) as error:
         raise InvalidAnswer([Issue("", f"Invalid JSON: {error}")]) from None
     value = coerce(value, model.schema)
-    issues = [
-        Issue(".".join(str(part) for part in error.absolute_path), error.message)
-        for error in _validator(json.dumps(model.schema, sort_keys=True)).iter_errors(value)
-    ]
+    validator = _validator(json.dumps(model.schema, sort_keys=True))
+    issues = [_issue(error) for error in validator.iter_errors(value)]
     if issues:
         raise InvalidAnswer(issues)
     if model.output_key is None:
         return Answer(value)
-    selected = value.get("selected_signals") or []
+    # A choice the model was not offered is not read (F-PROTO-7, DESIGN D-4).
+    selected = (value.get("selected_signals") or []) if model.selectable else []
     return Answer(value.get(model.output_key), list(selected))
+
+
+def _issue(error: Any) -> Issue:
+    """A jsonschema error as a feedback line; a missing key is named, as Pydantic does."""
+    path = [str(part) for part in error.absolute_path]
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = next((key for key in error.validator_value if key not in error.instance), None)
+        if missing is not None:
+            return Issue(".".join([*path, missing]), "Field required")
+    return Issue(".".join(path), error.message)
 
 
 @functools.lru_cache(maxsize=256)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from examples.tools import TOOLS
+from soe_temporal.llm.fake import fake_answer
 from soe_temporal.testing import SoeTestEnvironment
 
 HERE = Path(__file__).parent
@@ -58,6 +59,14 @@ def _flaky() -> str:
 
 REGISTRY = {**TOOLS, "flaky": {"function": _flaky, "max_retries": 1, "failure_signal": "FAILED"}}
 
+
+def _model(prompt: str, config: dict) -> str:
+    """The fake model's answers, after one unreadable answer per node (a validation retry)."""
+    if "Your previous response was" not in prompt:
+        return "not JSON at all"
+    return fake_answer(prompt)
+
+
 Scenario = Callable[[SoeTestEnvironment], Awaitable[str]]
 
 
@@ -89,18 +98,28 @@ async def continue_as_new(env: SoeTestEnvironment) -> str:
     return await env.soe.orchestrate(LOOP_CONFIG, "loop", ["START"], {})
 
 
+async def llm(env: SoeTestEnvironment) -> str:
+    context = {"input": "Q3 revenue grew 12%"}
+    return await env.soe.orchestrate(
+        EXAMPLES / "analyze_summarize.yaml", "example_workflow", ["START"], context
+    )
+
+
 SCENARIOS: dict[str, Scenario] = {
     "approval": approval,
     "notify": notify,
     "depth_first": depth_first,
     "failures_and_local": failures_and_local,
     "continue_as_new": continue_as_new,
+    "llm": llm,
 }
 
 
 async def record(name: str, scenario: Scenario) -> dict:
     """Run one scenario; the history of its first run, as JSON."""
-    async with SoeTestEnvironment(tools_registry=REGISTRY, continue_as_new_after_events=25) as env:
+    async with SoeTestEnvironment(
+        call_llm=_model, tools_registry=REGISTRY, continue_as_new_after_events=25
+    ) as env:
         eid = await scenario(env)
         description = await env.client.get_workflow_handle(eid).describe()
         first_run = env.client.get_workflow_handle(eid, run_id=description.raw_info.first_run_id)
