@@ -32,6 +32,7 @@ class SoeTestEnvironment:
         tools_registry: Mapping[str, Any] | None = None,
         *,
         tool_defaults: dict[str, Any] | None = None,
+        llm_defaults: dict[str, Any] | None = None,
         continue_as_new_after_events: int | None = None,
         cascade_limit: int = 10_000,
         wait_timeout: timedelta = timedelta(minutes=2),
@@ -40,6 +41,7 @@ class SoeTestEnvironment:
         self._call_llm = call_llm
         self._tools_registry = tools_registry
         self._tool_defaults = tool_defaults
+        self._llm_defaults = llm_defaults
         self._client_options = {
             "continue_as_new_after_events": continue_as_new_after_events,
             "cascade_limit": cascade_limit,
@@ -69,6 +71,7 @@ class SoeTestEnvironment:
             call_llm=self._call_llm,
             tools_registry=self._tools_registry,
             tool_defaults=self._tool_defaults,
+            llm_defaults=self._llm_defaults,
         )
         await self.worker.__aenter__()
         self.soe = SoeClient(self.environment.client, self.task_queue, **self._client_options)

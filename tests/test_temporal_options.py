@@ -132,3 +132,37 @@ async def test_invalid_worker_tool_defaults_are_refused_when_the_worker_is_creat
     async with SoeTestEnvironment() as env:
         with pytest.raises(ConfigError, match="tool_defaults"):
             create_worker(env.client, "x", tool_defaults={"start_to_close_timeout": "forever"})
+
+
+async def test_llm_calls_take_worker_llm_defaults_under_the_node_block():
+    config = """
+work:
+  Think:
+    node_type: llm
+    event_triggers: [START]
+    prompt: "Think"
+    temporal: {heartbeat_timeout: 9s}
+"""
+
+    def call_llm(prompt: str, config: dict) -> str:
+        return '{"output": "thought"}'
+
+    async with SoeTestEnvironment(
+        call_llm=call_llm, llm_defaults={"start_to_close_timeout": "7s", "heartbeat_timeout": "3s"}
+    ) as env:
+        eid = await env.soe.orchestrate(config, "work", ["START"], {})
+        events = await _events(env, eid)
+    scheduled = [
+        e.activity_task_scheduled_event_attributes
+        for e in events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert scheduled[0].activity_type.name == "soe.llm"
+    assert scheduled[0].start_to_close_timeout.ToTimedelta() == timedelta(seconds=7)
+    assert scheduled[0].heartbeat_timeout.ToTimedelta() == timedelta(seconds=9)
+    summary = json.loads(
+        [e for e in events if e.HasField("activity_task_scheduled_event_attributes")][
+            0
+        ].user_metadata.summary.data
+    )
+    assert summary == "work.Think: LLM call (attempt 1)"
