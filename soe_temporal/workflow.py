@@ -85,10 +85,17 @@ class SoeWorkflow:
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = start.closing
         self._continuing = False
+        # Activity calls started and not finished (the engine also counts nodes whose
+        # next call is held back while continuing as new).
+        self._executing = 0
 
     @workflow.run
     async def run(self, start: SoeWorkflowInput) -> dict[str, Any]:
         execution = self._execution
+        if start.resumed is not None:
+            # Nodes that were waiting when the last run continued as new call again.
+            await self._ensure_worker_options()
+            self._start(execution.resume_commands())
         while True:
             if execution.idle:
                 # A worker's tool options are read again each time an idle execution wakes.
@@ -198,9 +205,7 @@ class SoeWorkflow:
         # While continuing as new, answer only once the running calls are done, so that
         # the caller's next question reaches the new run instead of spinning on this one.
         await workflow.wait_condition(
-            lambda: (
-                self._execution.idle or (self._continuing and self._execution.running_calls == 0)
-            )
+            lambda: self._execution.idle or (self._continuing and self._executing == 0)
         )
         return self._report(cascade)
 
@@ -225,10 +230,11 @@ class SoeWorkflow:
         )
 
     async def _continue_as_new(self) -> None:
-        """Let running calls finish (their signals stay queued), then carry everything over."""
+        """Let the calls in flight finish, start nothing new (queued signals and the calls
+        waiting nodes need are carried over), then continue as new with everything."""
         self._continuing = True
         await workflow.wait_condition(
-            lambda: self._execution.running_calls == 0 and workflow.all_handlers_finished()
+            lambda: self._executing == 0 and workflow.all_handlers_finished()
         )
         workflow.continue_as_new(
             SoeWorkflowInput(
@@ -238,7 +244,7 @@ class SoeWorkflow:
                 initial_context={},
                 cascade_limit=self._input.cascade_limit,
                 continue_as_new_after_events=self._input.continue_as_new_after_events,
-                resumed=self._execution.state,
+                resumed=self._execution.state_to_carry_over(),
                 closing=self._closing,
             ),
             memo=workflow.memo(),
@@ -270,16 +276,22 @@ class SoeWorkflow:
         )
 
     def _start(self, commands: list[Command]) -> None:
+        if self._continuing:
+            return  # the engine keeps these nodes waiting; the next run issues their calls
         for command in commands:
+            self._executing += 1
             task = asyncio.create_task(self._carry_out(command))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
     async def _carry_out(self, command: Command) -> None:
-        if isinstance(command, CallTool):
-            outcome: Outcome = await self._tool_outcome(command)
-        else:
-            outcome = await self._llm_outcome(command)
+        try:
+            if isinstance(command, CallTool):
+                outcome: Outcome = await self._tool_outcome(command)
+            else:
+                outcome = await self._llm_outcome(command)
+        finally:
+            self._executing -= 1
         self._start(self._execution.complete_call(command.call_id, outcome))
         self._log_events()
 

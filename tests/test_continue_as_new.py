@@ -155,3 +155,45 @@ async def test_close_requested_while_draining_is_carried_into_the_new_run():
         final = await closing
         assert final["out"] == ["done"]
         assert (await env.soe.describe(eid))["status"] == "COMPLETED"
+
+
+async def test_a_node_waiting_for_its_next_call_is_carried_over_and_calls_again():
+    """A retry that comes due while the run drains is issued by the new run, once."""
+    attempts: list[str] = []
+    prompts: list[str] = []
+
+    def flaky(tag: str) -> str:
+        attempts.append(tag)
+        if len(attempts) == 1:
+            raise RuntimeError("first attempt fails")
+        return f"ok {tag}"
+
+    def call_llm(prompt: str, config: dict) -> str:
+        prompts.append(prompt)
+        return "not json" if len(prompts) == 1 else '{"thought": "fine"}'
+
+    config = """
+w:
+  Flaky:
+    node_type: tool
+    event_triggers: [GO]
+    tool_name: flaky
+    parameters: {tag: "x"}
+    output_field: out
+  Think:
+    node_type: llm
+    event_triggers: [GO]
+    prompt: "Think"
+    output_field: thought
+"""
+    registry = {"flaky": {"function": flaky, "max_retries": 1}}
+    async with SoeTestEnvironment(
+        call_llm=call_llm, tools_registry=registry, continue_as_new_after_events=8
+    ) as env:
+        eid = await env.soe.orchestrate(config, "w", ["GO"], {})
+        context = await env.soe.get_context(eid)
+        assert await _current_run_is_new(env, eid)
+    assert attempts == ["x", "x"] and context["out"] == ["ok x"]
+    assert len(prompts) == 2 and "Your previous response was:\nnot json" in prompts[1]
+    assert context["thought"] == ["fine"]
+    assert context["__operational__"]["errors"] == 1 and context["__operational__"]["llm_calls"] == 1

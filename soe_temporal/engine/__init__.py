@@ -6,8 +6,8 @@ back. Everything here can be unit-tested without a server.
 """
 
 from .commands import CallTool, Command, ToolOutcome
-from .execution import Execution, Firing
-from .state import EngineSettings, ExecutionState, NodeFailure, PendingBroadcast
+from .execution import Execution
+from .state import EngineSettings, ExecutionState, Firing, NodeFailure, PendingBroadcast
 
 __all__ = [
     "CallTool",

@@ -14,38 +14,34 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from .commands import Command, Outcome
 from .context import PARENT, build_initial_context, inherit_context, write_field
-from .llm import fire_llm
+from .llm import RunningLlmCall, fire_llm
 from .operational import count_error, count_node, ensure_operational, record_signals
 from .router import fire_router
-from .state import EngineSettings, ExecutionState, NodeFailure, PendingBroadcast
-from .tool import fire_tool
+from .state import EngineSettings, ExecutionState, Firing, NodeFailure, PendingBroadcast
+from .tool import RunningToolCall, fire_tool
+
+RECORD_KINDS: dict[str, Any] = {"tool": RunningToolCall, "llm": RunningLlmCall}
 
 # How many failures an execution remembers for `describe` and waiting callers.
 FAILURES_KEPT = 100
 
 
-@dataclass(frozen=True)
-class Firing:
-    """One dispatch of one node (F-EXEC-3 step 4)."""
-
-    workflow_name: str
-    node_name: str
-    config: dict[str, Any]
-    cascade: int
-
-
 class RunningCall(Protocol):
-    """A node waiting for the outcome of one command."""
+    """A node waiting for the outcome of one command (its ``call``)."""
 
     firing: Firing
+    call: Command
+    kind: ClassVar[str]
 
     def apply(self, execution: Execution, outcome: Any) -> list[Command]:
         """Apply the outcome; returns follow-up commands (a retry, the next call)."""
         ...
+
+    def to_dict(self) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -71,7 +67,12 @@ class Execution:
 
     def __init__(self, state: ExecutionState) -> None:
         self.state = state
-        self._running: dict[str, RunningCall] = {}
+        # Nodes waiting for a call's outcome; a resumed state brings them back.
+        self._running: dict[str, RunningCall] = {
+            call_id: RECORD_KINDS[record["kind"]].from_dict(record)
+            for call_id, record in state.running.items()
+        }
+        state.running = {}
         # Telemetry-style events (F-TEL-3 names) since the host last took them.
         self._events: list[dict[str, Any]] = []
         # Tool name -> its registry entry's process_accumulated, as far as the host knows.
@@ -139,6 +140,19 @@ class Execution:
         """What happened since the last call: broadcasts, node executions, errors."""
         events, self._events = self._events, []
         return events
+
+    def resume_commands(self) -> list[Command]:
+        """The calls waiting nodes need (again): after a continue-as-new, the new run
+        issues them, since no call was in flight when the old run ended."""
+        return [running.call for running in self._running.values()]
+
+    def state_to_carry_over(self) -> ExecutionState:
+        """The whole state, waiting nodes included, for continue-as-new."""
+        self.state.running = {
+            call_id: {"kind": running.kind, **running.to_dict()}
+            for call_id, running in self._running.items()
+        }
+        return self.state
 
     def failures_of(self, cascade: int) -> list[NodeFailure]:
         return [f for f in self.state.failures if f.cascade == cascade]

@@ -5,8 +5,8 @@ the retry-with-feedback loop, the conversation turn and the emission decision ha
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..llm.protocol import assemble_prompt, input_document, retry_prompt
 from ..llm.response import Answer, InvalidAnswer, ResponseModel, llm_response_model, read_answer
@@ -15,10 +15,11 @@ from .context import write_field
 from .emissions import condition_of, is_jinja_condition, programmatic_emission
 from .operational import count_error, count_llm_call
 from .prompts import history_text, prompt_context
+from .state import Firing
 from .templates import render_prompt
 
 if TYPE_CHECKING:
-    from .execution import Execution, Firing
+    from .execution import Execution
 
 DEFAULT_RETRIES = 3
 
@@ -45,6 +46,10 @@ class EmissionPlan:
         options = [(e["signal_name"], condition_of(e)) for e in emissions if condition_of(e)]
         return cls(programmatic=False, always=always, options=options)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EmissionPlan:
+        return cls(data["programmatic"], list(data["always"]), [tuple(o) for o in data["options"]])
+
     def signals(
         self, emissions: list[dict[str, Any]] | None, context: dict[str, Any], selected: list[str]
     ) -> list[str]:
@@ -66,8 +71,35 @@ class RunningLlmCall:
     # F-LLM-8: conditions see the node's snapshot with its own output appended.
     snapshot: dict[str, Any] | None
 
+    kind: ClassVar[str] = "llm"
+
     def apply(self, execution: Execution, outcome: LlmOutcome) -> list[CallLlm]:
         return apply_llm_outcome(execution, self, outcome)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "firing": asdict(self.firing),
+            "call": asdict(self.call),
+            "model": asdict(self.model),
+            "plan": asdict(self.plan),
+            "retries": self.retries,
+            "rendered_prompt": self.rendered_prompt,
+            "history_enabled": self.history_enabled,
+            "snapshot": self.snapshot,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunningLlmCall:
+        return cls(
+            firing=Firing(**data["firing"]),
+            call=CallLlm(**data["call"]),
+            model=ResponseModel.from_dict(data["model"]),
+            plan=EmissionPlan.from_dict(data["plan"]),
+            retries=data["retries"],
+            rendered_prompt=data["rendered_prompt"],
+            history_enabled=data["history_enabled"],
+            snapshot=data["snapshot"],
+        )
 
 
 def conversation_for(execution: Execution, identity: str | None) -> list[dict[str, Any]] | None:

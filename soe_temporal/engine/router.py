@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from .emissions import programmatic_emission
 
 if TYPE_CHECKING:
-    from .execution import Execution, Firing
+    from .execution import Execution
+    from .state import Firing
 
 
 def fire_router(execution: Execution, firing: Firing) -> list[str]:

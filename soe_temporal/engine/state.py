@@ -20,6 +20,16 @@ class EngineSettings:
     cascade_limit: int = 10_000
 
 
+@dataclass(frozen=True)
+class Firing:
+    """One dispatch of one node (F-EXEC-3 step 4)."""
+
+    workflow_name: str
+    node_name: str
+    config: dict[str, Any]
+    cascade: int
+
+
 @dataclass
 class PendingBroadcast:
     """Signals waiting to be broadcast, and the cascade they belong to."""
@@ -57,6 +67,9 @@ class ExecutionState:
     # Firings per live cascade, keyed by the cascade number as text (JSON object keys).
     cascade_firings: dict[str, int] = field(default_factory=dict)
     halted_cascades: list[int] = field(default_factory=list)
+    # Nodes waiting for a call when the execution continued as new, as plain data
+    # (``kind`` names the node type); the new run issues their calls again.
+    running: dict[str, dict[str, Any]] = field(default_factory=dict)
     next_cascade: int = 1
     next_call: int = 1
     progress: int = 0

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .commands import CallTool, ToolOutcome
 from .context import is_internal_field
 from .emissions import is_jinja_condition, programmatic_emission
 from .operational import count_error, count_tool_call
+from .state import Firing
 from .templates import render_prompt
 
 if TYPE_CHECKING:
-    from .execution import Execution, Firing
+    from .execution import Execution
 
 
 @dataclass
@@ -24,8 +25,17 @@ class RunningToolCall:
     # when a condition could read it.
     snapshot: dict[str, Any] | None
 
+    kind: ClassVar[str] = "tool"
+
     def apply(self, execution: Execution, outcome: ToolOutcome) -> list[CallTool]:
         return apply_tool_outcome(execution, self, outcome)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"firing": asdict(self.firing), "call": asdict(self.call), "snapshot": self.snapshot}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunningToolCall:
+        return cls(Firing(**data["firing"]), CallTool(**data["call"]), data["snapshot"])
 
 
 def render_parameters(value: Any, context: dict[str, Any]) -> Any:

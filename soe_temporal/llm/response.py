@@ -86,6 +86,10 @@ class ResponseModel:
     output_key: str | None
     selectable: tuple[str, ...] = ()
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ResponseModel:
+        return cls(data["schema"], data["output_key"], tuple(data["selectable"]))
+
 
 def _title(name: str) -> str:
     return name.replace("_", " ").title()
