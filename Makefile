@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-llm test lint bench clean
+.PHONY: run run-llm run-agent test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ run: $(STAMP)
 run-llm: $(STAMP)
 	$(BIN)/soe-temporal run examples/analyze_summarize.yaml --workflow example_workflow \
 		--signal START --context '{"input": "Q3 revenue grew 12%, costs grew 3%"}'
+
+# An agent calling the example tools, offline with the fake provider.
+run-agent: $(STAMP)
+	SOE_TOOLS=examples.tools:TOOLS $(BIN)/soe-temporal run examples/research_agent.yaml \
+		--workflow research --signal START --context '{"question": "What does Temporal record?"}'
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -32,10 +32,30 @@ def total(values: list[float]) -> float:
     return sum(values)
 
 
+NOTES = [
+    "Temporal records every activity result in the workflow history.",
+    "SOE nodes trigger on signals and emit signals.",
+    "A continue-as-new starts a fresh history for a long-lived workflow.",
+]
+
+
+def search_notes(query: str) -> list[str]:
+    """Find notes that share a word with the query."""
+    words = {word.lower().strip(".,") for word in query.split()}
+    return [note for note in NOTES if words & {w.lower().strip(".,") for w in note.split()}]
+
+
+def word_count(text: str) -> int:
+    """Count the words of a text."""
+    return len(text.split())
+
+
 TOOLS: dict[str, Any] = {
     "finalize_approved": finalize_approved,
     "notify_rejection": notify_rejection,
     "send_mail": {"function": send_mail, "max_retries": 2, "failure_signal": "MAIL_FAILED"},
     "add_numbers": add_numbers,
     "total": {"function": total, "process_accumulated": True},
+    "search_notes": search_notes,
+    "word_count": word_count,
 }

@@ -26,7 +26,7 @@ from .payloads import (
     WorkerOptions,
 )
 from .serialization import NotJsonData, json_size, to_json_data
-from .tools import ToolEntry, ToolParameterError, shape_arguments
+from .tools import ToolEntry, ToolParameterError, describe_tool, shape_arguments
 
 # Temporal refuses payloads over 2 MiB; stay well under it.
 MAX_RESULT_BYTES = 1_500_000
@@ -54,6 +54,7 @@ class SoeActivities:
         llm_defaults: dict[str, Any] | None = None,
     ) -> None:
         self._tools = dict(tools)
+        self._descriptions = {name: describe_tool(entry) for name, entry in self._tools.items()}
         self._executor = executor
         self._llm = llm
         self._tool_defaults = dict(tool_defaults or {})
@@ -67,10 +68,13 @@ class SoeActivities:
         return WorkerOptions(
             tools={
                 name: ToolOptions(
-                    entry.max_retries,
-                    entry.failure_signal,
-                    entry.temporal,
-                    entry.process_accumulated,
+                    max_retries=entry.max_retries,
+                    failure_signal=entry.failure_signal,
+                    temporal=entry.temporal,
+                    process_accumulated=entry.process_accumulated,
+                    function_name=self._descriptions[name].function_name,
+                    signature=self._descriptions[name].signature,
+                    arguments_schema=self._descriptions[name].arguments_schema,
                 )
                 for name, entry in self._tools.items()
             },

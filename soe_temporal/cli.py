@@ -254,8 +254,18 @@ class _NodeEventPrinter(logging.Handler):
             line = f"  {event['node_name']}: tool {event['tool_name']} {status}{detail}"
         elif kind == "llm_response":
             status = {"ok": "answer accepted", "invalid": "answer refused", "failed": "call failed"}
+            stage = f"{event['stage']} " if event.get("stage") else ""
             detail = f": {event['error']}" if event.get("error") else ""
-            line = f"  {event['node_name']}: LLM {status[event['status']]} (attempt {event['attempt']}){detail}"
+            line = (
+                f"  {event['node_name']}: LLM {stage}{status[event['status']]} "
+                f"(attempt {event['attempt']}){detail}"
+            )
+        elif kind == "agent_tool_call":
+            line = f"  {event['node_name']}: calls {event['tool_name']}({event['tool_args']})"
+        elif kind == "agent_tool_result":
+            line = (
+                f"  {event['node_name']}: {event['tool_name']} returned {event['result_preview']}"
+            )
         elif kind == "node_error":
             line = f"✗ {event['node_name']}: {event['error']}"
         else:

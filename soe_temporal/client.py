@@ -74,6 +74,7 @@ class SoeClient:
         wait_timeout: timedelta = timedelta(hours=1),
         query_timeout: timedelta = timedelta(seconds=10),
         cascade_limit: int = 10_000,
+        agent_iteration_limit: int = 500,
         continue_as_new_after_events: int | None = None,
     ) -> None:
         self.temporal = soe_temporal_client(client)
@@ -81,6 +82,7 @@ class SoeClient:
         self.wait_timeout = wait_timeout
         self.query_timeout = query_timeout
         self.cascade_limit = cascade_limit
+        self.agent_iteration_limit = agent_iteration_limit
         self.continue_as_new_after_events = continue_as_new_after_events
 
     # -- starting -------------------------------------------------------------------
@@ -119,6 +121,7 @@ class SoeClient:
             identities=resolved.identities,
             context_schema=resolved.context_schema,
             cascade_limit=self.cascade_limit,
+            agent_iteration_limit=self.agent_iteration_limit,
             continue_as_new_after_events=self.continue_as_new_after_events,
             inherited_context=inherited,
         )

@@ -40,6 +40,7 @@ class SoeWorkflowInput:
     identities: dict[str, str] = field(default_factory=dict)
     context_schema: dict[str, Any] = field(default_factory=dict)
     cascade_limit: int = 10_000
+    agent_iteration_limit: int = 500
     # Continue as new once the history has this many events (default: when the server
     # suggests it, at about 4,096 events or 4 MiB).
     continue_as_new_after_events: int | None = None
@@ -106,6 +107,10 @@ class ToolOptions:
     failure_signal: str | None = None
     temporal: dict[str, Any] = field(default_factory=dict)
     process_accumulated: bool = False
+    # For agents: the function's own name, its signature text, its arguments' schema.
+    function_name: str = ""
+    signature: str = ""
+    arguments_schema: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

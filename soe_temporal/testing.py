@@ -35,6 +35,7 @@ class SoeTestEnvironment:
         llm_defaults: dict[str, Any] | None = None,
         continue_as_new_after_events: int | None = None,
         cascade_limit: int = 10_000,
+        agent_iteration_limit: int = 500,
         wait_timeout: timedelta = timedelta(minutes=2),
         environment: WorkflowEnvironment | None = None,
     ) -> None:
@@ -45,6 +46,7 @@ class SoeTestEnvironment:
         self._client_options = {
             "continue_as_new_after_events": continue_as_new_after_events,
             "cascade_limit": cascade_limit,
+            "agent_iteration_limit": agent_iteration_limit,
             "wait_timeout": wait_timeout,
         }
         self._shared_environment = environment

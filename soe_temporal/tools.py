@@ -7,7 +7,11 @@ options (timeouts, retry policy, ``local``) that applies to every node using the
 
 from __future__ import annotations
 
+import collections.abc
 import functools
+import inspect
+import types
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,3 +110,82 @@ def shape_arguments(
             f"{entry.name}() argument after ** must be a mapping, not {type(value).__name__}"
         )
     return [], dict(value)
+
+
+@dataclass(frozen=True)
+class ToolDescription:
+    """How an agent sees a tool (F-AGENT-2/3/7): by its function's own name, with the
+    signature text shown to the model and a JSON Schema of its arguments."""
+
+    function_name: str
+    signature: str
+    arguments_schema: dict[str, Any]
+
+
+def describe_tool(entry: ToolEntry) -> ToolDescription:
+    function = entry.function
+    name = getattr(function, "__name__", entry.name)
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        signature = None
+    try:
+        hints = typing.get_type_hints(function)
+    except Exception:
+        hints = {}
+    shown: list[str] = []
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for parameter in signature.parameters.values() if signature else []:
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        annotation = hints.get(parameter.name, parameter.annotation)
+        missing = annotation is inspect.Parameter.empty
+        shown.append(f"{parameter.name}: {'Any' if missing else annotation}")
+        schema = {} if missing else annotation_schema(annotation)
+        schema = {**schema, "title": parameter.name.replace("_", " ").title()}
+        if parameter.default is inspect.Parameter.empty:
+            required.append(parameter.name)
+        elif _is_json(parameter.default):
+            schema["default"] = parameter.default
+        properties[parameter.name] = schema
+    doc = inspect.getdoc(function) or "No description"
+    arguments: dict[str, Any] = {
+        "properties": properties,
+        "required": required,
+        "title": f"{name}Arguments",
+        "type": "object",
+    }
+    return ToolDescription(name, f"{name}({', '.join(shown)})\n  {doc}", arguments)
+
+
+_SIMPLE_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean",
+                 list: "array", tuple: "array", dict: "object"}  # fmt: skip
+
+
+def annotation_schema(annotation: Any) -> dict[str, Any]:
+    """A JSON Schema for a Python annotation, as far as one can say (``{}`` is any)."""
+    if annotation in _SIMPLE_TYPES:
+        return {"type": _SIMPLE_TYPES[annotation]}
+    origin = typing.get_origin(annotation)
+    arguments = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        options = [annotation_schema(a) for a in arguments if a is not type(None)]
+        nullable = type(None) in arguments
+        if len(options) == 1 and nullable:
+            return {"anyOf": [options[0], {"type": "null"}]}
+        return {"anyOf": options + ([{"type": "null"}] if nullable else [])}
+    if origin in (list, tuple, set, frozenset) or origin is collections.abc.Sequence:
+        schema: dict[str, Any] = {"type": "array"}
+        if arguments and origin is not tuple:
+            schema["items"] = annotation_schema(arguments[0])
+        return schema
+    if origin in (dict, collections.abc.Mapping):
+        return {"type": "object"}
+    if origin is typing.Literal:
+        return {"enum": list(arguments)}
+    return {}
+
+
+def _is_json(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool, list, dict))

@@ -24,6 +24,7 @@ from .activity_options import (
 from .engine import CallTool, Command, EngineSettings, Execution, ToolOutcome
 from .engine.commands import CallLlm, LlmOutcome, Outcome
 from .engine.signals import signal_list_problem
+from .engine.state import ToolFacts
 from .payloads import (
     BROADCAST_UPDATE,
     CLOSE_UPDATE,
@@ -48,11 +49,18 @@ from .payloads import (
     ToolOptions,
     WorkerOptions,
 )
+from .serialization import json_size
 
 SETUP_FAILURE_TYPES = ("ToolNotFound", "ToolParameterError")
 _WORKER_OPTIONS_TIMEOUT = timedelta(seconds=30)
+# Keep every activity input well under Temporal's 2 MiB payload limit.
+MAX_CALL_BYTES = 1_500_000
+# Continue as new here even if the server never suggests it (its hard limits are 51,200
+# events and 50 MiB).
+HISTORY_EVENT_LIMIT = 10_000
+HISTORY_BYTE_LIMIT = 20 * 1024 * 1024
 # Node types whose work runs as activities on a worker.
-ACTIVITY_NODE_TYPES = ("tool", "llm")
+ACTIVITY_NODE_TYPES = ("tool", "llm", "agent")
 
 
 # Not in temporalio's sandbox: everything this module runs is ours and deterministic by
@@ -78,7 +86,10 @@ class SoeWorkflow:
                 initial_signals=start.initial_signals,
                 identities=start.identities,
                 context_schema=start.context_schema,
-                settings=EngineSettings(cascade_limit=start.cascade_limit),
+                settings=EngineSettings(
+                    cascade_limit=start.cascade_limit,
+                    agent_iteration_limit=start.agent_iteration_limit,
+                ),
                 inherited_context=start.inherited_context,
             )
         self._worker_options: WorkerOptions | None = None
@@ -223,10 +234,13 @@ class SoeWorkflow:
     # -- continue-as-new ------------------------------------------------------------
 
     def _history_is_long(self) -> bool:
+        """When the server suggests it, or (for servers that never do) past our limits."""
         info = workflow.info()
-        limit = self._input.continue_as_new_after_events
-        return info.is_continue_as_new_suggested() or (
-            limit is not None and info.get_current_history_length() >= limit
+        limit = self._input.continue_as_new_after_events or HISTORY_EVENT_LIMIT
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= limit
+            or info.get_current_history_size() >= HISTORY_BYTE_LIMIT
         )
 
     async def _continue_as_new(self) -> None:
@@ -243,6 +257,7 @@ class SoeWorkflow:
                 initial_signals=[],
                 initial_context={},
                 cascade_limit=self._input.cascade_limit,
+                agent_iteration_limit=self._input.agent_iteration_limit,
                 continue_as_new_after_events=self._input.continue_as_new_after_events,
                 resumed=self._execution.state_to_carry_over(),
                 closing=self._closing,
@@ -262,7 +277,15 @@ class SoeWorkflow:
             summary="read the worker's tool and LLM options",
         )
         self._execution.learn_tools(
-            {name: tool.process_accumulated for name, tool in self._worker_options.tools.items()}
+            {
+                name: ToolFacts(
+                    tool.process_accumulated,
+                    tool.function_name,
+                    tool.signature,
+                    tool.arguments_schema,
+                )
+                for name, tool in self._worker_options.tools.items()
+            }
         )
 
     def _calls_this_worker(self) -> bool:
@@ -296,6 +319,15 @@ class SoeWorkflow:
         self._log_events()
 
     async def _llm_outcome(self, call: CallLlm) -> LlmOutcome:
+        size = len(call.prompt.encode()) + json_size(call.config)
+        if size > MAX_CALL_BYTES:
+            return LlmOutcome(
+                "failed",
+                error=f"The prompt of node '{call.node_name}' is {size} bytes, over the "
+                f"{MAX_CALL_BYTES}-byte limit for one activity call (Temporal refuses payloads "
+                "over 2 MiB): the context it references or its conversation history grew too "
+                "large. Reference less context, or keep tool results short.",
+            )
         options = self._worker_options or WorkerOptions()
         plan = plan_activity(
             merge_options(DEFAULT_LLM_OPTIONS, options.llm_defaults, call.temporal)
@@ -326,6 +358,14 @@ class SoeWorkflow:
         return LlmOutcome("ok", text=result.text)
 
     async def _tool_outcome(self, call: CallTool) -> ToolOutcome:
+        size = json_size([call.parameters, call.parameter_history])
+        if size > MAX_CALL_BYTES:
+            return ToolOutcome(
+                "setup_failed",
+                error=f"The arguments of tool '{call.tool_name}' (node '{call.node_name}') are "
+                f"{size} bytes, over the {MAX_CALL_BYTES}-byte limit for one activity call "
+                "(Temporal refuses payloads over 2 MiB). Pass a reference to large data instead.",
+            )
         worker_options = self._worker_options or WorkerOptions()
         known = worker_options.tools.get(call.tool_name) or ToolOptions()
         options = merge_options(

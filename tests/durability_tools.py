@@ -3,6 +3,7 @@ blocks until the test creates a release file (so the worker can be killed mid-ca
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -44,3 +45,18 @@ def call_llm(prompt: str, config: dict) -> str:
         while not release.exists():
             time.sleep(0.05)
     return '{"' + config["output_field"] + '": "answered ' + config["name"] + '"}'
+
+
+def agent_llm(prompt: str, config: dict) -> str:
+    """SOE_LLM for the agent durability test: call `hold` once, then finish."""
+    document = json.loads(prompt.splitlines()[0])
+    if "instructions" in document:
+        _ledger("llm router")
+        if "[Tool: hold]" in document["conversation_history"]:
+            return '{"action": "finish"}'
+        return '{"action": "call_tool", "tool_name": "hold"}'
+    if "tool_name" in document:
+        _ledger("llm parameters")
+        return "{}"
+    _ledger("llm response")
+    return '{"output": "done"}'

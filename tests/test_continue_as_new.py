@@ -196,4 +196,6 @@ w:
     assert attempts == ["x", "x"] and context["out"] == ["ok x"]
     assert len(prompts) == 2 and "Your previous response was:\nnot json" in prompts[1]
     assert context["thought"] == ["fine"]
-    assert context["__operational__"]["errors"] == 1 and context["__operational__"]["llm_calls"] == 1
+    assert (
+        context["__operational__"]["errors"] == 1 and context["__operational__"]["llm_calls"] == 1
+    )

@@ -130,3 +130,53 @@ async def test_killed_worker_mid_llm_call_pays_for_no_completed_call_twice(
     assert context["fast"] == ["answered Fast"] and context["slow"] == ["answered Slow"]
     assert context["__operational__"]["llm_calls"] == 2
     assert ledger.read_text().splitlines() == ["llm Fast", "llm Slow", "llm Slow"]
+
+
+AGENT = """
+agent:
+  Worker:
+    node_type: agent
+    event_triggers: [START]
+    prompt: "Do the held job"
+    tools: [hold]
+    temporal: {heartbeat_timeout: 2s}
+    event_emissions: [{signal_name: DONE}]
+"""
+
+
+async def test_killed_worker_mid_agent_loop_repeats_no_completed_llm_or_tool_call(
+    dev_server: DevServerInfo, spawn: Spawn, tmp_path: Path
+):
+    ledger, release = tmp_path / "ledger.txt", tmp_path / "release"
+    ledger.touch()
+    queue = f"durable-agent-{uuid.uuid4().hex[:6]}"
+    env = dev_server.env(
+        SOE_TASK_QUEUE=queue,
+        SOE_TOOLS="tests.durability_tools:TOOLS",
+        SOE_LLM="tests.durability_tools:agent_llm",
+        SOE_TEST_LEDGER=str(ledger),
+        SOE_TEST_RELEASE=str(release),
+    )
+    worker = spawn([str(BIN / "soe-temporal"), "worker"], env, stderr=subprocess.DEVNULL)
+    soe = SoeClient(await Client.connect(dev_server.address), queue)
+    eid = await soe.orchestrate(AGENT, "agent", ["START"], {}, wait=False)
+
+    await _until(lambda: "hold started" in ledger.read_text(), "the agent's tool call to start")
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    release.touch()
+    spawn([str(BIN / "soe-temporal"), "worker"], env, stderr=subprocess.DEVNULL)
+    await soe.wait_idle(eid)
+
+    context = await soe.get_context(eid)
+    assert context["__operational__"]["signals"] == ["START", "DONE"]
+    assert context["__operational__"]["tool_calls"] == 1
+    assert ledger.read_text().splitlines() == [
+        "llm router",
+        "llm parameters",
+        "hold started",
+        "hold started",
+        "hold finished",
+        "llm router",
+        "llm response",
+    ]

@@ -480,3 +480,36 @@ async def test_f_val_14_invalid_operational_state_in_the_initial_context_is_refu
             await env.soe.orchestrate(
                 EXAMPLES / "gate.yaml", "gate", ["BEGIN"], {"__operational__": bad}
             )
+
+
+async def test_calls_over_the_payload_limit_fail_the_node_instead_of_the_workflow():
+    """Temporal refuses payloads over 2 MiB; a call that large fails its node clearly."""
+    big = "x" * 1_000_000
+    config = """
+w:
+  Echo:
+    node_type: tool
+    event_triggers: [GO]
+    tool_name: echo
+    parameters: {a: "{{ context.big }}", b: "{{ context.big }}"}
+    output_field: echoed
+  Think:
+    node_type: llm
+    event_triggers: [THINK]
+    prompt: "{{ context.big }} {{ context.big }}"
+"""
+
+    def echo(a: str, b: str) -> int:
+        return len(a) + len(b)
+
+    async with SoeTestEnvironment(
+        call_llm=lambda p, c: '{"output": "x"}', tools_registry={"echo": echo}
+    ) as env:
+        with pytest.raises(
+            NodeFailedError, match="arguments of tool 'echo'.*over the 1500000-byte limit"
+        ):
+            await env.soe.orchestrate(config, "w", ["GO"], {"big": big}, execution_id="big")
+        with pytest.raises(
+            NodeFailedError, match="prompt of node 'Think'.*over the 1500000-byte limit"
+        ):
+            await env.soe.broadcast_signals("big", ["THINK"])

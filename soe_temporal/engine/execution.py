@@ -16,15 +16,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
+from .agent import RunningAgent, fire_agent
 from .commands import Command, Outcome
 from .context import PARENT, build_initial_context, inherit_context, write_field
 from .llm import RunningLlmCall, fire_llm
 from .operational import count_error, count_node, ensure_operational, record_signals
 from .router import fire_router
-from .state import EngineSettings, ExecutionState, Firing, NodeFailure, PendingBroadcast
+from .state import (
+    EngineSettings,
+    ExecutionState,
+    Firing,
+    NodeFailure,
+    PendingBroadcast,
+    ToolFacts,
+)
 from .tool import RunningToolCall, fire_tool
 
-RECORD_KINDS: dict[str, Any] = {"tool": RunningToolCall, "llm": RunningLlmCall}
+RECORD_KINDS: dict[str, Any] = {
+    "tool": RunningToolCall,
+    "llm": RunningLlmCall,
+    "agent": RunningAgent,
+}
 
 # How many failures an execution remembers for `describe` and waiting callers.
 FAILURES_KEPT = 100
@@ -75,12 +87,13 @@ class Execution:
         state.running = {}
         # Telemetry-style events (F-TEL-3 names) since the host last took them.
         self._events: list[dict[str, Any]] = []
-        # Tool name -> its registry entry's process_accumulated, as far as the host knows.
-        self._accumulating_tools: dict[str, bool] = {}
+        # The tools registry, as far as the host has told (registry key -> facts).
+        self.tools: dict[str, ToolFacts] = {}
         self._handlers: dict[str, Callable[[Execution, Firing], Any]] = {
             "router": fire_router,
             "tool": fire_tool,
             "llm": fire_llm,
+            "agent": fire_agent,
         }
 
     @classmethod
@@ -201,14 +214,15 @@ class Execution:
 
     # -- used by node handlers --------------------------------------------------------
 
-    def learn_tools(self, process_accumulated: dict[str, bool]) -> None:
-        """What the tools registry says about each tool's process_accumulated (F-API-6)."""
-        self._accumulating_tools = dict(process_accumulated)
+    def learn_tools(self, tools: dict[str, ToolFacts]) -> None:
+        """What the worker's tools registry holds (F-API-6), keyed by registry name."""
+        self.tools = dict(tools)
 
     def tool_takes_history(self, tool_name: str) -> bool:
         """Whether a tool call needs the parameter field's whole history; unknown tools get
         it, and their worker picks what the entry asks for."""
-        return self._accumulating_tools.get(tool_name, True)
+        facts = self.tools.get(tool_name)
+        return facts.process_accumulated if facts is not None else True
 
     def new_call_id(self) -> str:
         call_id = str(self.state.next_call)

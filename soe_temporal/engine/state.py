@@ -18,6 +18,19 @@ class EngineSettings:
 
     # Node firings one incoming signal may cause, directly or through its consequences.
     cascade_limit: int = 10_000
+    # Router-stage decisions one agent run may take (SOE has no limit, Q-19).
+    agent_iteration_limit: int = 500
+
+
+@dataclass(frozen=True)
+class ToolFacts:
+    """What the tools registry says about one tool, as far as the engine needs it."""
+
+    process_accumulated: bool = False
+    # F-AGENT-2/3: agents know a tool by its function's own name and signature.
+    function_name: str = ""
+    signature: str = ""
+    arguments_schema: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

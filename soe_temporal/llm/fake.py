@@ -26,10 +26,35 @@ class FakeProvider:
 
 
 def fake_answer(prompt: str) -> str:
-    """A schema-valid answer to an SOE prompt."""
+    """A schema-valid answer to an SOE prompt.
+
+    As an agent's router, it calls the first available tool once, then finishes.
+    """
     schema = _schema_in(prompt)
     task = _task_in(prompt)
+    decision = _agent_decision(prompt)
+    if decision is not None:
+        return json.dumps(decision)
     return json.dumps(_instance(schema, task))
+
+
+def _agent_decision(prompt: str) -> dict[str, Any] | None:
+    document = _document(prompt)
+    if "available_tools" not in document:
+        return None
+    tools = str(document.get("available_tools") or "")
+    used_a_tool = "[Tool: " in str(document.get("conversation_history") or "")
+    if not tools or used_a_tool:
+        return {"action": "finish", "tool_name": None}
+    return {"action": "call_tool", "tool_name": tools.split("(", 1)[0].strip()}
+
+
+def _document(prompt: str) -> dict[str, Any]:
+    try:
+        document = json.loads(prompt.splitlines()[0])
+    except (json.JSONDecodeError, IndexError):
+        return {}
+    return document if isinstance(document, dict) else {}
 
 
 def _schema_in(prompt: str) -> dict[str, Any]:
@@ -44,11 +69,8 @@ def _schema_in(prompt: str) -> dict[str, Any]:
 
 
 def _task_in(prompt: str) -> str:
-    try:
-        document = json.loads(prompt.splitlines()[0])
-    except (json.JSONDecodeError, IndexError):
-        return "no task found"
-    task = document.get("prompt") or document.get("task_description") or ""
+    document = _document(prompt)
+    task = document.get("prompt") or document.get("task_description") or "no task found"
     task = " ".join(str(task).split()).translate(_NO_BRACKETS)
     return task if len(task) <= 80 else task[:77] + "..."
 

@@ -157,6 +157,8 @@ def selection_schema(options: list[tuple[str, str]]) -> dict[str, Any]:
 class Answer:
     output: Any
     selected_signals: list[str] = field(default_factory=list)
+    # The whole validated answer (for models whose other keys matter, like an agent's).
+    value: Any = field(default=None, compare=False)
 
 
 class InvalidAnswer(ValueError):
@@ -180,10 +182,10 @@ def read_answer(text: str, model: ResponseModel) -> Answer:
     if issues:
         raise InvalidAnswer(issues)
     if model.output_key is None:
-        return Answer(value)
+        return Answer(value, value=value)
     # A choice the model was not offered is not read (F-PROTO-7, DESIGN D-4).
     selected = (value.get("selected_signals") or []) if model.selectable else []
-    return Answer(value.get(model.output_key), list(selected))
+    return Answer(value.get(model.output_key), list(selected), value)
 
 
 def _issue(error: Any) -> Issue:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from soe_temporal.engine import ToolOutcome
+from soe_temporal.engine.state import ToolFacts
 
 from .helpers import ops, run, start
 
@@ -405,12 +406,12 @@ FIELD_TOOL = {
 def test_f_tool_6_known_non_accumulating_tool_gets_only_the_latest_value():
     execution = start(FIELD_TOOL, ["GO"], {"args": {"a": 1}})
     execution.context["args"].append({"a": 2})
-    execution.learn_tools({"t": False})
+    execution.learn_tools({"t": ToolFacts(process_accumulated=False)})
     assert _parameter_field_call(execution).parameter_history == [{"a": 2}]
 
 
 def test_f_tool_6_accumulating_or_unknown_tools_get_the_whole_history():
-    for known in ({"t": True}, {}):
+    for known in ({"t": ToolFacts(process_accumulated=True)}, {}):
         execution = start(FIELD_TOOL, ["GO"], {"args": {"a": 1}})
         execution.context["args"].append({"a": 2})
         execution.learn_tools(known)

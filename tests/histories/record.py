@@ -105,6 +105,13 @@ async def llm(env: SoeTestEnvironment) -> str:
     )
 
 
+async def agent(env: SoeTestEnvironment) -> str:
+    context = {"question": "What does Temporal record?"}
+    return await env.soe.orchestrate(
+        EXAMPLES / "research_agent.yaml", "research", ["START"], context
+    )
+
+
 SCENARIOS: dict[str, Scenario] = {
     "approval": approval,
     "notify": notify,
@@ -112,6 +119,7 @@ SCENARIOS: dict[str, Scenario] = {
     "failures_and_local": failures_and_local,
     "continue_as_new": continue_as_new,
     "llm": llm,
+    "agent": agent,
 }
 
 
