@@ -202,3 +202,28 @@ async def test_run_with_a_real_openai_compatible_server(dev_server: DevServerInf
     assert json.loads(ran.stdout)["category"] == ["billing"]
     assert "OpenAI-compatible" in ran.stderr and "local-model" in ran.stderr
     assert server.requests[0]["body"]["model"] == "local-model"
+
+
+async def test_run_the_agent_example_offline_with_the_fake_provider(dev_server: DevServerInfo):
+    env = dev_server.env(
+        SOE_TASK_QUEUE=f"agent-{uuid.uuid4().hex[:6]}", SOE_TOOLS="examples.tools:TOOLS"
+    )
+    env.pop("SOE_LLM", None)
+    ran = _cli(
+        [
+            "run",
+            "examples/research_agent.yaml",
+            "--workflow",
+            "research",
+            "--signal",
+            "START",
+            "--context",
+            '{"question": "What does Temporal record?"}',
+        ],
+        env,
+    )
+    assert ran.returncode == 0, ran.stderr
+    context = json.loads(ran.stdout)
+    assert context["__operational__"]["signals"] == ["START", "ANSWERED"]
+    assert "Researcher: calls search_notes" in ran.stderr
+    assert "the offline fake LLM" in ran.stderr
