@@ -50,6 +50,16 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
+def long_task(**task_data: Any) -> dict[str, Any]:
+    """The seed's fire-and-forget background job: reports what it processed."""
+    return {"processed": sorted(task_data), "status": "done"}
+
+
+def fetch_and_summarise(url: str) -> str:
+    """SOE_SPEC F-CHILD-6's worker tool (offline: it summarises the URL itself)."""
+    return f"summary of {url}"
+
+
 TOOLS: dict[str, Any] = {
     "finalize_approved": finalize_approved,
     "notify_rejection": notify_rejection,
@@ -58,4 +68,6 @@ TOOLS: dict[str, Any] = {
     "total": {"function": total, "process_accumulated": True},
     "search_notes": search_notes,
     "word_count": word_count,
+    "long_task": long_task,
+    "fetch_and_summarise": fetch_and_summarise,
 }

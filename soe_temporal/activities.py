@@ -14,7 +14,9 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from .invoke import invoke
 from .llm.providers import LlmProvider, LlmProviderError
 from .payloads import (
+    CONVERSATION_QUERY,
     LLM_ACTIVITY,
+    READ_HISTORY_ACTIVITY,
     TOOL_ACTIVITY,
     WORKER_OPTIONS_ACTIVITY,
     LlmCallInput,
@@ -61,7 +63,13 @@ class SoeActivities:
         self._llm_defaults = dict(llm_defaults or {})
 
     def all(self) -> list[Any]:
-        return [self.call_tool, self.call_llm, self.worker_options]
+        return [self.call_tool, self.call_llm, self.worker_options, self.read_history]
+
+    @activity.defn(name=READ_HISTORY_ACTIVITY)
+    async def read_history(self, main_execution_id: str) -> list[dict[str, Any]]:
+        """The conversation history of a tree, from its main execution (F-HIST-1)."""
+        handle = activity.client().get_workflow_handle(main_execution_id)
+        return await handle.query(CONVERSATION_QUERY)
 
     @activity.defn(name=WORKER_OPTIONS_ACTIVITY)
     async def worker_options(self) -> WorkerOptions:

@@ -42,6 +42,9 @@ from .payloads import (
     CLOSE_UPDATE,
     CONFIG_QUERY,
     CONTEXT_QUERY,
+    MEMO_MAIN_ID,
+    MEMO_PARENT_ID,
+    MEMO_WORKFLOW,
     SIGNAL_NAME,
     STATUS_QUERY,
     WAIT_IDLE_UPDATE,
@@ -50,15 +53,13 @@ from .payloads import (
     BroadcastRequest,
     IdleReport,
     SoeWorkflowInput,
+    WaitRequest,
 )
 from .serialization import NotJsonData, json_size, to_json_data
 from .worker import DEFAULT_TASK_QUEUE
 
 # Keep the initial context well under Temporal's 2 MiB payload limit.
 MAX_INITIAL_CONTEXT_BYTES = 1_500_000
-MEMO_WORKFLOW = "soe_workflow_name"
-MEMO_MAIN_ID = "soe_main_execution_id"
-MEMO_PARENT_ID = "soe_parent_execution_id"
 
 T = TypeVar("T")
 
@@ -145,7 +146,7 @@ class SoeClient:
                 "execution_id or leave it out to get a fresh one."
             ) from None
         if wait:
-            await self._wait(execution_id, cascade=1)
+            await self._wait(execution_id, cascade=1, since="")  # the whole tree is new
         return execution_id
 
     async def _resolve_config(self, config: Any, inherit_config_from_id: str | None) -> SoeConfig:
@@ -206,27 +207,60 @@ class SoeClient:
             )
         except (RPCError, WorkflowUpdateFailedError) as error:
             raise await self._explain(execution_id, error) from None
-        if report.retry:
-            await self._wait(execution_id, report.cascade)
-        elif report.failures:
-            raise NodeFailedError(execution_id, report.failures)
+        # The signals' cascade, and whatever failed below this execution since they arrived.
+        await self._wait(execution_id, report.cascade, since=report.now)
 
     async def wait_idle(self, execution_id: str) -> None:
-        """Wait until the execution has no signal pending and no node running."""
+        """Wait until the execution and every execution below it are idle."""
         await self._wait(execution_id, cascade=None)
 
-    async def _wait(self, execution_id: str, cascade: int | None) -> None:
-        """Wait for idle; report the unhandled failures of ``cascade`` as NodeFailedError."""
-        report = await self._bounded(execution_id, self._idle_report(execution_id, cascade))
-        if report is not None and report.failures:
-            raise NodeFailedError(execution_id, report.failures)
+    async def _wait(self, execution_id: str, cascade: int | None, since: str | None = None) -> None:
+        """Wait until the tree under ``execution_id`` is idle; raise NodeFailedError for the
+        unhandled failures of ``cascade`` there, and of anything below it since ``since``."""
+        failures = await self._bounded(execution_id, self._tree_idle(execution_id, cascade, since))
+        if failures:
+            raise NodeFailedError(execution_id, failures)
 
-    async def _idle_report(self, execution_id: str, cascade: int | None) -> IdleReport | None:
+    async def _tree_idle(
+        self, root: str, cascade: int | None, since: str | None
+    ) -> list[dict[str, Any]]:
+        """Idle means every execution of the tree idle at once. A child can wake its parent
+        after the parent was seen idle, so the tree is walked until two walks in a row see
+        the same progress everywhere (DESIGN: tree-wide idle)."""
+        previous: dict[str, int] | None = None
+        while True:
+            progress: dict[str, int] = {}
+            failures: list[dict[str, Any]] = []
+            level = [root]
+            while level:
+                requests = [
+                    WaitRequest(cascade) if eid == root else WaitRequest(since=since)
+                    for eid in level
+                ]
+                reports = await asyncio.gather(
+                    *(
+                        self._idle_report(eid, request)
+                        for eid, request in zip(level, requests, strict=True)
+                    )
+                )
+                next_level: list[str] = []
+                for eid, report in zip(level, reports, strict=True):
+                    if report is None:  # closed
+                        continue
+                    progress[eid] = report.progress
+                    failures += [{**failure, "execution_id": eid} for failure in report.failures]
+                    next_level += [child for child in report.children if child not in progress]
+                level = next_level
+            if len(progress) <= 1 or progress == previous:
+                return failures
+            previous = progress
+
+    async def _idle_report(self, execution_id: str, request: WaitRequest) -> IdleReport | None:
         handle = self._handle(execution_id)
         while True:
             try:
                 report: IdleReport = await handle.execute_update(
-                    WAIT_IDLE_UPDATE, cascade, result_type=IdleReport
+                    WAIT_IDLE_UPDATE, request, result_type=IdleReport
                 )
             except (RPCError, WorkflowUpdateFailedError) as error:
                 if await self._is_completed(execution_id):
@@ -286,6 +320,7 @@ class SoeClient:
             info["failures"] = live["failures"]
             info["pending_broadcasts"] = live["pending_broadcasts"]
             info["running_calls"] = live["running_calls"]
+            info["children"] = live["children"]
         return info
 
     # -- plumbing --------------------------------------------------------------------

@@ -49,7 +49,8 @@ class NodeFailedError(SoeError):
         self.execution_id = execution_id
         self.failures = failures
         lines = [
-            f"  - workflow '{f['workflow_name']}', node '{f['node_name']}': {f['error']}"
+            f"  - {_where(f, execution_id)}workflow '{f['workflow_name']}', "
+            f"node '{f['node_name']}': {f['error']}"
             for f in failures
         ]
         noun = "A node" if len(failures) == 1 else f"{len(failures)} nodes"
@@ -65,3 +66,8 @@ class WaitTimeoutError(SoeError):
 
 class WorkerUnavailableError(SoeError):
     """A query or update found no worker polling the task queue."""
+
+
+def _where(failure: dict[str, Any], root: str) -> str:
+    execution = failure.get("execution_id")
+    return f"child execution '{execution}', " if execution and execution != root else ""

@@ -11,8 +11,11 @@ from .engine.state import ExecutionState
 
 WORKFLOW_TYPE = "SoeWorkflow"
 SIGNAL_NAME = "soe_signal"
+CHILD_MESSAGE_SIGNAL = "soe_child_message"
+HISTORY_APPEND_SIGNAL = "soe_history_append"
 TOOL_ACTIVITY = "soe.tool"
 LLM_ACTIVITY = "soe.llm"
+READ_HISTORY_ACTIVITY = "soe.read_history"
 WORKER_OPTIONS_ACTIVITY = "soe.worker_options"
 
 BROADCAST_UPDATE = "soe_broadcast"
@@ -22,8 +25,14 @@ CONTEXT_QUERY = "soe_context"
 WORKFLOWS_QUERY = "soe_workflows"
 CONFIG_QUERY = "soe_config"
 STATUS_QUERY = "soe_status"
+CONVERSATION_QUERY = "soe_conversation"
 
 PAYLOAD_VERSION = 1
+
+# Memo keys: what describe() shows of an execution, even once it is closed.
+MEMO_WORKFLOW = "soe_workflow_name"
+MEMO_MAIN_ID = "soe_main_execution_id"
+MEMO_PARENT_ID = "soe_parent_execution_id"
 
 
 @dataclass
@@ -130,6 +139,24 @@ class BroadcastRequest:
 
 
 @dataclass
+class WaitRequest:
+    """Wait until idle; report the unhandled failures of ``cascade`` (the one a start or a
+    signal opened), or else those at or after ``since`` (a workflow time)."""
+
+    cascade: int | None = None
+    since: str | None = None
+
+
+@dataclass
+class ChildMessage:
+    """A child's context updates ([field, value] pairs) and signal lists for its parent."""
+
+    child_execution_id: str
+    updates: list[list[Any]] = field(default_factory=list)
+    signals: list[list[str]] = field(default_factory=list)
+
+
+@dataclass
 class IdleReport:
     """Answer of the broadcast and wait updates.
 
@@ -141,3 +168,6 @@ class IdleReport:
     retry: bool = False
     progress: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)
+    children: list[str] = field(default_factory=list)
+    # The execution's workflow time when it answered (ISO 8601).
+    now: str = ""

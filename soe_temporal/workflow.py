@@ -22,15 +22,34 @@ from .activity_options import (
     plan_activity,
 )
 from .engine import CallTool, Command, EngineSettings, Execution, ToolOutcome
-from .engine.commands import CallLlm, LlmOutcome, Outcome
+from .engine.commands import (
+    CallLlm,
+    ChildrenStarted,
+    ChildSpec,
+    HistoryAppend,
+    HistoryRead,
+    LlmOutcome,
+    MessageToParent,
+    Outcome,
+    ReadHistory,
+    StartChildren,
+)
+from .engine.context import OPERATIONAL, PARENT
 from .engine.signals import signal_list_problem
 from .engine.state import ToolFacts
 from .payloads import (
     BROADCAST_UPDATE,
+    CHILD_MESSAGE_SIGNAL,
     CLOSE_UPDATE,
     CONFIG_QUERY,
     CONTEXT_QUERY,
+    CONVERSATION_QUERY,
+    HISTORY_APPEND_SIGNAL,
     LLM_ACTIVITY,
+    MEMO_MAIN_ID,
+    MEMO_PARENT_ID,
+    MEMO_WORKFLOW,
+    READ_HISTORY_ACTIVITY,
     SIGNAL_NAME,
     STATUS_QUERY,
     TOOL_ACTIVITY,
@@ -39,6 +58,7 @@ from .payloads import (
     WORKFLOW_TYPE,
     WORKFLOWS_QUERY,
     BroadcastRequest,
+    ChildMessage,
     IdleReport,
     LlmCallInput,
     LlmCallResult,
@@ -47,6 +67,7 @@ from .payloads import (
     ToolCallResult,
     ToolFailureDetails,
     ToolOptions,
+    WaitRequest,
     WorkerOptions,
 )
 from .serialization import json_size
@@ -92,6 +113,7 @@ class SoeWorkflow:
                 ),
                 inherited_context=start.inherited_context,
             )
+        self._execution.clock = lambda: workflow.now().isoformat()
         self._worker_options: WorkerOptions | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = start.closing
@@ -99,6 +121,8 @@ class SoeWorkflow:
         # Activity calls started and not finished (the engine also counts nodes whose
         # next call is held back while continuing as new).
         self._executing = 0
+        # Signals for other executions (a parent, the main execution), per target, in order.
+        self._outbox: dict[str, list[tuple[str, Any]]] = {}
 
     @workflow.run
     async def run(self, start: SoeWorkflowInput) -> dict[str, Any]:
@@ -114,20 +138,43 @@ class SoeWorkflow:
             await workflow.wait_condition(
                 lambda: (
                     bool(execution.state.pending)
-                    or (self._closing and execution.idle)
+                    or (self._closing and self._quiet)
                     or self._history_is_long()
                 )
             )
-            if self._closing and execution.idle:
+            if self._closing and self._quiet:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 return execution.context
             if self._history_is_long():
                 await self._continue_as_new()
             await self._ensure_worker_options()
             self._start(execution.process_pending())
-            self._log_events()
+            self._after_step()
+
+    @property
+    def _quiet(self) -> bool:
+        """Idle, and nothing left to tell other executions."""
+        return self._execution.idle and not self._outbox
 
     # -- messages -------------------------------------------------------------------
+
+    @workflow.signal(name=HISTORY_APPEND_SIGNAL)
+    def soe_history_append(self, append: HistoryAppend) -> None:
+        """Turns for the tree's conversation history, from a node in a child (F-HIST)."""
+        self._execution.apply_history_append(append)
+
+    @workflow.query(name=CONVERSATION_QUERY)
+    def soe_conversation(self) -> list[dict[str, Any]]:
+        """The tree's conversation history (kept by the main execution)."""
+        return self._execution.state.conversation_history
+
+    @workflow.signal(name=CHILD_MESSAGE_SIGNAL)
+    def soe_child_message(self, message: ChildMessage) -> None:
+        """A child's context updates and forwarded signals (F-CHILD-8/9)."""
+        self._execution.receive_from_child(
+            message.child_execution_id,
+            MessageToParent([(k, v) for k, v in message.updates], message.signals),
+        )
 
     @workflow.signal(name=SIGNAL_NAME)
     def soe_signal(self, signals: Any) -> None:
@@ -148,8 +195,8 @@ class SoeWorkflow:
     async def soe_broadcast(self, request: BroadcastRequest) -> IdleReport:
         cascade = self._execution.deliver(list(request.signals))
         if not request.wait:
-            return self._report(cascade)
-        return await self._wait_idle(cascade)
+            return self._report(WaitRequest(cascade))
+        return await self._wait_idle(WaitRequest(cascade))
 
     @soe_broadcast.validator
     def _validate_broadcast(self, request: BroadcastRequest) -> None:
@@ -162,8 +209,8 @@ class SoeWorkflow:
             )
 
     @workflow.update(name=WAIT_IDLE_UPDATE)
-    async def soe_wait_idle(self, cascade: int | None = None) -> IdleReport:
-        return await self._wait_idle(cascade)
+    async def soe_wait_idle(self, request: WaitRequest) -> IdleReport:
+        return await self._wait_idle(request)
 
     @workflow.update(name=CLOSE_UPDATE)
     def soe_close(self) -> None:
@@ -199,36 +246,86 @@ class SoeWorkflow:
             "pending_broadcasts": len(state.pending),
             "running_calls": execution.running_calls,
             "progress": state.progress,
+            "children": list(state.children),
             "failures": [vars(f) for f in state.failures],
         }
 
-    def _log_events(self) -> None:
-        """Each engine event as a log record (with ``soe_event``); not logged on replay."""
-        events = self._execution.take_events()
+    def _after_step(self) -> None:
+        """After the engine moved: send what it owes other executions, log its events."""
+        execution = self._execution
+        message = execution.take_message_to_parent()
+        if message is not None:
+            child_message = ChildMessage(
+                execution.state.execution_id,
+                [[name, value] for name, value in message.updates],
+                message.signals,
+            )
+            parent_id = execution.context[PARENT]["parent_execution_id"]
+            self._send(parent_id, CHILD_MESSAGE_SIGNAL, child_message)
+        for append in execution.take_history_appends():
+            main_id = execution.context[OPERATIONAL]["main_execution_id"]
+            self._send(main_id, HISTORY_APPEND_SIGNAL, append)
+        events = execution.take_events()
         if not workflow.logger.isEnabledFor(logging.INFO):
             return
         for event in events:
             workflow.logger.info("SOE %s", event["event_type"], extra={"soe_event": event})
 
+    def _send(self, execution_id: str, signal: str, payload: Any) -> None:
+        """Queue a signal to another execution; one sender per target keeps them in order."""
+        queue = self._outbox.setdefault(execution_id, [])
+        queue.append((signal, payload))
+        if len(queue) == 1:
+            self._executing += 1
+            task = asyncio.create_task(self._drain_outbox(execution_id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _drain_outbox(self, execution_id: str) -> None:
+        target = workflow.get_external_workflow_handle(execution_id)
+        queue = self._outbox[execution_id]
+        try:
+            while queue:
+                signal, payload = queue[0]
+                try:
+                    await target.signal(signal, payload)
+                except Exception as error:  # a closed execution: this one goes on alone
+                    workflow.logger.warning(
+                        "Could not signal execution '%s' (%s): %s", execution_id, signal, error
+                    )
+                queue.pop(0)
+        finally:
+            del self._outbox[execution_id]
+            self._executing -= 1
+
     # -- waiting --------------------------------------------------------------------
 
-    async def _wait_idle(self, cascade: int | None) -> IdleReport:
+    async def _wait_idle(self, request: WaitRequest) -> IdleReport:
         # While continuing as new, answer only once the running calls are done, so that
         # the caller's next question reaches the new run instead of spinning on this one.
         await workflow.wait_condition(
-            lambda: self._execution.idle or (self._continuing and self._executing == 0)
+            lambda: self._quiet or (self._continuing and self._executing == 0)
         )
-        return self._report(cascade)
+        return self._report(request)
 
-    def _report(self, cascade: int | None) -> IdleReport:
+    def _report(self, request: WaitRequest) -> IdleReport:
+        """Idleness, progress and children; the unhandled failures of a cascade, or of
+        everything since a moment (for executions below the one the caller signalled)."""
         execution = self._execution
-        failures = [] if cascade is None else execution.failures_of(cascade)
+        if request.cascade is not None:
+            failures = execution.failures_of(request.cascade)
+        elif request.since is not None:
+            failures = [f for f in execution.state.failures if f.at >= request.since]
+        else:
+            failures = []
         return IdleReport(
-            cascade=cascade,
-            idle=execution.idle,
+            cascade=request.cascade,
+            idle=self._quiet,
             retry=self._continuing,
             progress=execution.state.progress,
             failures=[vars(f) for f in failures if not f.handled],
+            children=list(execution.state.children),
+            now=workflow.now().isoformat(),
         )
 
     # -- continue-as-new ------------------------------------------------------------
@@ -311,12 +408,80 @@ class SoeWorkflow:
         try:
             if isinstance(command, CallTool):
                 outcome: Outcome = await self._tool_outcome(command)
-            else:
+            elif isinstance(command, CallLlm):
                 outcome = await self._llm_outcome(command)
+            elif isinstance(command, ReadHistory):
+                outcome = await self._read_history(command)
+            else:
+                outcome = await self._start_children(command)
         finally:
             self._executing -= 1
         self._start(self._execution.complete_call(command.call_id, outcome))
-        self._log_events()
+        self._after_step()
+
+    async def _read_history(self, command: ReadHistory) -> HistoryRead:
+        """The tree's history, read from the main execution by a local activity."""
+        try:
+            entries = await workflow.execute_local_activity(
+                READ_HISTORY_ACTIVITY,
+                command.main_execution_id,
+                result_type=list[dict[str, Any]],
+                start_to_close_timeout=_WORKER_OPTIONS_TIMEOUT,
+                summary=f"{command.workflow_name}.{command.node_name}: read the conversation",
+            )
+        except Exception as error:  # the main execution is gone: start from nothing
+            workflow.logger.warning("Could not read the conversation history: %s", error)
+            entries = []
+        return HistoryRead(entries)
+
+    async def _start_children(self, command: StartChildren) -> ChildrenStarted:
+        """Child workflows of the same type, abandoned by their parent's close so they
+        outlive its continue-as-new; fan-out children ``spawn_interval`` apart (timers)."""
+        started: list[str] = []
+        errors: list[str] = []
+
+        async def start(child: ChildSpec) -> None:
+            try:
+                await workflow.start_child_workflow(
+                    WORKFLOW_TYPE,
+                    self._child_input(command, child),
+                    id=child.execution_id,
+                    task_queue=workflow.info().task_queue,
+                    parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                    memo={
+                        MEMO_WORKFLOW: command.child_workflow_name,
+                        MEMO_MAIN_ID: child.initial_context[PARENT]["main_execution_id"],
+                        MEMO_PARENT_ID: self._execution.state.execution_id,
+                    },
+                    static_summary=f"{command.workflow_name}.{command.node_name} -> "
+                    f"{command.child_workflow_name}",
+                )
+                started.append(child.execution_id)
+            except Exception as error:
+                errors.append(f"Child execution '{child.execution_id}' could not start: {error}")
+
+        if command.spawn_interval > 0:
+            for index, child in enumerate(command.children):
+                if index:
+                    await workflow.sleep(timedelta(seconds=command.spawn_interval))
+                await start(child)
+        else:
+            await asyncio.gather(*(start(child) for child in command.children))
+        order = {child.execution_id: index for index, child in enumerate(command.children)}
+        return ChildrenStarted(sorted(started, key=order.__getitem__), errors)
+
+    def _child_input(self, command: StartChildren, child: ChildSpec) -> SoeWorkflowInput:
+        return SoeWorkflowInput(
+            workflow_name=command.child_workflow_name,
+            registry=command.registry,
+            initial_signals=list(command.initial_signals),
+            initial_context=child.initial_context,
+            identities=command.identities,
+            context_schema=command.context_schema,
+            cascade_limit=self._input.cascade_limit,
+            agent_iteration_limit=self._input.agent_iteration_limit,
+            continue_as_new_after_events=self._input.continue_as_new_after_events,
+        )
 
     async def _llm_outcome(self, call: CallLlm) -> LlmOutcome:
         size = len(call.prompt.encode()) + json_size(call.config)

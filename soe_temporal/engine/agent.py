@@ -21,7 +21,8 @@ from ..llm.response import (
 )
 from .commands import CallLlm, CallTool, Command, LlmOutcome, ToolOutcome
 from .context import write_field
-from .llm import DEFAULT_RETRIES, EmissionPlan, conversation_for, schema_entry
+from .history import conversation_for
+from .llm import DEFAULT_RETRIES, EmissionPlan, schema_entry
 from .operational import count_error, count_llm_call, count_tool_call
 from .prompts import prompt_context
 from .state import Firing
@@ -140,11 +141,16 @@ class RunningAgent:
         )
 
 
-def fire_agent(execution: Execution, firing: Firing) -> Command | None:
-    """F-AGENT-4 steps 1-6: prepare the loop and ask for the first router decision."""
+def fire_agent(
+    execution: Execution, firing: Firing, fetched: list[dict[str, Any]] | None = None
+) -> Command | None:
+    """F-AGENT-4 steps 1-6: prepare the loop and ask for the first router decision.
+
+    ``fetched`` is the tree's history when it was read from the main execution.
+    """
     config = firing.config
     context = execution.context
-    history = conversation_for(execution, config.get("identity"))
+    history = conversation_for(execution, config.get("identity"), fetched)
     # F-NODE-2: finish conditions see the node's snapshot (kept only if one can read it).
     programmatic = EmissionPlan.of(config.get("event_emissions")).programmatic
     snapshot = copy.deepcopy(context) if programmatic else None
@@ -397,7 +403,7 @@ def _append_entry(execution: Execution, running: RunningAgent, entry: dict[str, 
     """F-HIST-5: loop entries join the tree's history at once when it is enabled."""
     running.entries.append(entry)
     if running.history_enabled:
-        execution.save_conversation_history([*execution.conversation_history(), entry])
+        execution.append_conversation([entry])
 
 
 def _respond(execution: Execution, running: RunningAgent) -> CallLlm:

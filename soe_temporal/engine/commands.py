@@ -6,7 +6,7 @@ these arguments), and the host feeds each command's outcome back in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 
@@ -43,7 +43,44 @@ class CallLlm:
     temporal: dict[str, Any] | None
 
 
-Command = CallTool | CallLlm
+@dataclass(frozen=True)
+class ChildSpec:
+    """One child execution to start: its id and its initial context (F-CHILD-4/6)."""
+
+    execution_id: str
+    initial_context: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StartChildren:
+    """Start a child node's child execution(s) (F-CHILD-5/6); fan-out children start in
+    order, ``spawn_interval`` seconds apart (a durable timer)."""
+
+    call_id: str
+    workflow_name: str
+    node_name: str
+    child_workflow_name: str
+    children: list[ChildSpec]
+    initial_signals: list[str]
+    # The parent's registry as it stands now (run-time edits included), passed as such
+    # (our Q-26 fix), with the tree's identities and context schema.
+    registry: dict[str, Any]
+    identities: dict[str, str]
+    context_schema: dict[str, Any]
+    spawn_interval: float
+
+
+@dataclass(frozen=True)
+class ReadHistory:
+    """Read the tree's conversation history from the main execution (F-HIST-1)."""
+
+    call_id: str
+    workflow_name: str
+    node_name: str
+    main_execution_id: str
+
+
+Command = CallTool | CallLlm | StartChildren | ReadHistory
 
 
 @dataclass(frozen=True)
@@ -73,4 +110,36 @@ class LlmOutcome:
     error: str = ""
 
 
-Outcome = ToolOutcome | LlmOutcome
+@dataclass(frozen=True)
+class ChildrenStarted:
+    """Which children started, and why the others did not."""
+
+    started: list[str]
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MessageToParent:
+    """What a child tells its parent after a step (F-CHILD-8/9): new values of the fields
+    in context_updates_to_parent (each sent once, our Q-28 decision), then the signal lists
+    to broadcast there. Data always travels with or before the signals that announce it."""
+
+    updates: list[tuple[str, Any]] = field(default_factory=list)
+    signals: list[list[str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class HistoryRead:
+    entries: list[dict[str, Any]]
+
+
+@dataclass
+class HistoryAppend:
+    """Entries for the main execution's history; ``opening`` is a system prompt to start it
+    with if it is still empty (F-HIST-2)."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    opening: str | None = None
+
+
+Outcome = ToolOutcome | LlmOutcome | ChildrenStarted | HistoryRead

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from .agent import RunningAgent, fire_agent
-from .commands import Command, Outcome
+from .child import RunningChildStart, fire_child
+from .commands import Command, HistoryAppend, MessageToParent, Outcome
 from .context import PARENT, build_initial_context, inherit_context, write_field
+from .history import RunningHistoryRead, history_is_local, needs_history_read, read_history
 from .llm import RunningLlmCall, fire_llm
 from .operational import count_error, count_node, ensure_operational, record_signals
 from .router import fire_router
@@ -36,6 +38,8 @@ RECORD_KINDS: dict[str, Any] = {
     "tool": RunningToolCall,
     "llm": RunningLlmCall,
     "agent": RunningAgent,
+    "child": RunningChildStart,
+    "history": RunningHistoryRead,
 }
 
 # How many failures an execution remembers for `describe` and waiting callers.
@@ -94,7 +98,14 @@ class Execution:
             "tool": fire_tool,
             "llm": fire_llm,
             "agent": fire_agent,
+            "child": fire_child,
         }
+        # What this execution owes its parent since the host last took it (F-CHILD-8/9).
+        self._to_parent = MessageToParent()
+        # History appends for the main execution, when this is a child (F-HIST).
+        self._to_main: list[HistoryAppend] = []
+        # The host's clock (workflow time, ISO 8601): deterministic on replay.
+        self.clock: Callable[[], str] = lambda: ""
 
     @classmethod
     def start(
@@ -186,7 +197,10 @@ class Execution:
         while self.state.pending:
             broadcast = self.state.pending.pop(0)
             try:
-                commands.extend(self._broadcast(broadcast.signals, broadcast.cascade))
+                for field_name, value in broadcast.updates:
+                    self.write_output(field_name, value)
+                if broadcast.signals:
+                    commands.extend(self._broadcast(broadcast.signals, broadcast.cascade))
             except Exception as error:  # never let the host's workflow task fail
                 self.state.failures.append(
                     NodeFailure(
@@ -238,15 +252,73 @@ class Execution:
             self.state.pending.append(PendingBroadcast(list(signals), cascade))
 
     def write_output(self, field_name: str, value: Any) -> None:
-        """The output path of F-CTX-2 (later issues add the sync to a parent, F-CHILD-9)."""
+        """The output path of F-CTX-2; a field the parent asked for goes up (F-CHILD-9),
+        each new value once (our Q-28 decision)."""
         write_field(self.context, field_name, value)
+        parent = self.context.get(PARENT)
+        if isinstance(parent, dict) and field_name in (
+            parent.get("context_updates_to_parent") or []
+        ):
+            self._to_parent.updates.append((field_name, copy.deepcopy(value)))
+
+    def take_message_to_parent(self) -> MessageToParent | None:
+        """What to send the parent now, if anything (the host sends messages in order).
+
+        New values wait for the signals that announce them while broadcasts are still
+        queued here, so each travels with its signal (a fan-in then sees each child's data
+        with that child's signal, F-PAT-8).
+        """
+        message = self._to_parent
+        if not message.signals and (not message.updates or self.state.pending):
+            return None
+        self._to_parent = MessageToParent()
+        return message
+
+    def receive_from_child(self, child_id: str, message: MessageToParent) -> None:
+        """F-CHILD-8/9 on the parent's side: queued with the signals, in arrival order; the
+        data is written just before its first broadcast."""
+        cascade = self.state.next_cascade
+        self.state.next_cascade += 1
+        self.state.progress += 1
+        batches = message.signals or [[]]
+        for index, signals in enumerate(batches):
+            updates = [[k, v] for k, v in message.updates] if index == 0 else []
+            self.state.pending.append(PendingBroadcast(list(signals), cascade, updates))
 
     def conversation_history(self) -> list[dict[str, Any]]:
         """F-HIST-1: the history of this execution's tree, keyed by the main execution id."""
         return self.state.conversation_history
 
-    def save_conversation_history(self, history: list[dict[str, Any]]) -> None:
-        self.state.conversation_history = list(history)
+    def append_conversation(
+        self, entries: list[dict[str, Any]], opening: str | None = None
+    ) -> None:
+        """Add to the tree's history (F-HIST-2/3/5): here when this is the main execution,
+        else in a message to it. ``opening`` starts an empty history (a system prompt)."""
+        if history_is_local(self):
+            self.apply_history_append(HistoryAppend(list(entries), opening))
+        else:
+            self._to_main.append(HistoryAppend(copy.deepcopy(entries), opening))
+
+    def apply_history_append(self, append: HistoryAppend) -> None:
+        """The main execution's side of an append, from this execution or a child."""
+        history = self.state.conversation_history
+        if append.opening and not history:
+            history.append({"role": "system", "content": append.opening})
+        history.extend(append.entries)
+
+    def take_history_appends(self) -> list[HistoryAppend]:
+        """Appends for the main execution's history, in order (the host sends them)."""
+        appends, self._to_main = self._to_main, []
+        return appends
+
+    def fire_with_history(self, firing: Firing, fetched: list[dict[str, Any]]) -> Any:
+        """Run an llm or agent node whose tree history was read from the main execution."""
+        handler = fire_llm if firing.config.get("node_type") == "llm" else fire_agent
+        try:
+            return handler(self, firing, fetched)
+        except Exception as error:
+            self._fail_unexpectedly(firing, error)
+            return None
 
     def record_event(self, event_type: str, **data: Any) -> None:
         self._events.append({"event_type": event_type, **data})
@@ -260,7 +332,9 @@ class Execution:
             handled=handled,
         )
         self.state.failures.append(
-            NodeFailure(firing.workflow_name, firing.node_name, error, firing.cascade, handled)
+            NodeFailure(
+                firing.workflow_name, firing.node_name, error, firing.cascade, handled, self.clock()
+            )
         )
         del self.state.failures[:-FAILURES_KEPT]
 
@@ -278,7 +352,7 @@ class Execution:
         while stack:
             triggered = stack[-1].next_triggered()
             if triggered is None:
-                stack.pop()
+                self._forward_to_parent(stack.pop().signals)
                 continue
             node_name, config = triggered
             firing = Firing(self.state.workflow_name, node_name, config, cascade)
@@ -296,6 +370,20 @@ class Execution:
                 commands.append(result)
         return commands
 
+    def _forward_to_parent(self, signals: list[str]) -> None:
+        """F-EXEC-3 step 5: at the end of every broadcast in a child, the signals its
+        parent asked for go up, in order (deeper broadcasts end, and so go, first)."""
+        parent = self.context.get(PARENT)
+        if not isinstance(parent, dict) or not parent.get("parent_execution_id"):
+            return
+        wanted = parent.get("signals_to_parent") or []
+        forwarded = [signal for signal in signals if signal in wanted]
+        if forwarded:
+            self.record_event(
+                "signals_to_parent", signals=forwarded, parent_id=parent["parent_execution_id"]
+            )
+            self._to_parent.signals.append(forwarded)
+
     def _fire(self, firing: Firing) -> Any:
         node_type = firing.config.get("node_type")
         handler = self._handlers.get(node_type)
@@ -304,6 +392,8 @@ class Execution:
             self.record_failure(firing, _unavailable_message(firing, node_type), handled=False)
             return None
         try:
+            if needs_history_read(self, firing):
+                return read_history(self, firing)
             return handler(self, firing)
         except Exception as error:
             self._fail_unexpectedly(firing, error)

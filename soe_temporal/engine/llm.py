@@ -13,6 +13,7 @@ from ..llm.response import Answer, InvalidAnswer, ResponseModel, llm_response_mo
 from .commands import CallLlm, LlmOutcome
 from .context import write_field
 from .emissions import condition_of, is_jinja_condition, programmatic_emission
+from .history import conversation_for
 from .operational import count_error, count_llm_call
 from .prompts import history_text, prompt_context
 from .state import Firing
@@ -102,20 +103,6 @@ class RunningLlmCall:
         )
 
 
-def conversation_for(execution: Execution, identity: str | None) -> list[dict[str, Any]] | None:
-    """F-HIST-1/2: the tree's history when ``identity`` enables it, system prompt inserted
-    (and kept at once) when the history is still empty."""
-    if not identity:
-        return None
-    history = execution.conversation_history()
-    if not history:
-        system_prompt = execution.state.identities.get(identity)
-        if system_prompt:
-            history = [{"role": "system", "content": system_prompt}]
-            execution.save_conversation_history(history)
-    return history
-
-
 def schema_entry(execution: Execution, output_field: str | None) -> Any:
     """F-SCHEMA-3: the output field's context_schema entry, warning when there is none."""
     if not output_field:
@@ -130,12 +117,17 @@ def schema_entry(execution: Execution, output_field: str | None) -> Any:
     return entry
 
 
-def fire_llm(execution: Execution, firing: Firing) -> CallLlm:
-    """F-LLM-2 steps 2-5: prepare the prompt and ask for the first model call."""
+def fire_llm(
+    execution: Execution, firing: Firing, fetched: list[dict[str, Any]] | None = None
+) -> CallLlm:
+    """F-LLM-2 steps 2-5: prepare the prompt and ask for the first model call.
+
+    ``fetched`` is the tree's history when it was read from the main execution.
+    """
     config = firing.config
     context = execution.context
     identity = config.get("identity")
-    history = conversation_for(execution, identity)
+    history = conversation_for(execution, identity, fetched)
     template = config["prompt"]
     context_json, warnings = prompt_context(template, context)
     output_field = config.get("output_field")
@@ -230,10 +222,12 @@ def _succeed(execution: Execution, running: RunningLlmCall, answer: Answer) -> N
     if output_field and running.snapshot is not None:
         write_field(running.snapshot, output_field, answer.output)  # Q-40: even a null
     if running.history_enabled:
-        history = list(execution.conversation_history())
-        history.append({"role": "user", "content": running.rendered_prompt})
-        history.append({"role": "assistant", "content": str(answer.output)})
-        execution.save_conversation_history(history)
+        execution.append_conversation(
+            [
+                {"role": "user", "content": running.rendered_prompt},
+                {"role": "assistant", "content": str(answer.output)},
+            ]
+        )
     signals = running.plan.signals(
         config.get("event_emissions"), conditions_context, answer.selected_signals
     )

@@ -94,3 +94,8 @@ def count_tool_call(context: dict[str, Any]) -> None:
 def count_error(context: dict[str, Any]) -> None:
     """F-OPS-6."""
     context[OPERATIONAL]["errors"] += 1
+
+
+def main_execution_id(context: dict[str, Any]) -> str:
+    """F-OPS-7: the root of this execution's tree (its own id for a root)."""
+    return context[OPERATIONAL]["main_execution_id"]

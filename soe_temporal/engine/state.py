@@ -45,10 +45,16 @@ class Firing:
 
 @dataclass
 class PendingBroadcast:
-    """Signals waiting to be broadcast, and the cascade they belong to."""
+    """Signals waiting to be broadcast, and the cascade they belong to.
+
+    ``updates`` are a child's new values ([field, value] pairs) to write just before: so a
+    parent sees each child's data with the signal that announces it, in arrival order,
+    never the data of a later message early (the fan-in of F-PAT-8 fires once).
+    """
 
     signals: list[str]
     cascade: int
+    updates: list[list[Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -62,6 +68,8 @@ class NodeFailure:
     error: str
     cascade: int
     handled: bool
+    # Workflow time of the failure (ISO 8601), so a caller can tell which are new.
+    at: str = ""
 
 
 @dataclass
@@ -80,6 +88,9 @@ class ExecutionState:
     # Firings per live cascade, keyed by the cascade number as text (JSON object keys).
     cascade_firings: dict[str, int] = field(default_factory=dict)
     halted_cascades: list[int] = field(default_factory=list)
+    # Child executions this one started, in order, and how often each child node started.
+    children: list[str] = field(default_factory=list)
+    child_starts: dict[str, int] = field(default_factory=dict)
     # Nodes waiting for a call when the execution continued as new, as plain data
     # (``kind`` names the node type); the new run issues their calls again.
     running: dict[str, dict[str, Any]] = field(default_factory=dict)

@@ -112,7 +112,7 @@ def begin(
     )
     execution.learn_tools(facts_of(TOOLS if tools is None else tools))
     if history is not None:
-        execution.save_conversation_history(history)
+        execution.append_conversation(history)
     return execution, execution.process_pending()
 
 

@@ -1,0 +1,133 @@
+"""Child nodes (SOE_SPEC §15): start child executions, and tell a parent what it needs.
+
+A child execution is an execution in its own right (a Temporal child workflow that
+outlives its parent's continue-as-new). Its signals listed in ``signals_to_parent`` and
+its writes to the fields in ``context_updates_to_parent`` travel up in messages, on to
+grandparents when each level lists them too.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .commands import ChildrenStarted, ChildSpec, StartChildren
+from .context import PARENT, accumulated_items, is_internal_field
+from .emissions import programmatic_emission
+from .operational import count_error, main_execution_id
+from .state import Firing
+
+if TYPE_CHECKING:
+    from .execution import Execution
+
+
+@dataclass
+class RunningChildStart:
+    """A child node waiting for its children to start."""
+
+    firing: Firing
+    call: StartChildren
+
+    kind: ClassVar[str] = "child"
+
+    def apply(self, execution: Execution, outcome: ChildrenStarted) -> list[StartChildren]:
+        return children_started(execution, self, outcome)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"firing": asdict(self.firing), "call": asdict(self.call)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunningChildStart:
+        call = dict(data["call"])
+        call["children"] = [ChildSpec(**child) for child in call["children"]]
+        return cls(Firing(**data["firing"]), StartChildren(**call))
+
+
+def parent_link(execution: Execution, config: dict[str, Any]) -> dict[str, Any]:
+    """F-OPS-10: the ``__parent__`` a child of this node gets."""
+    return {
+        "parent_execution_id": execution.state.execution_id,
+        "signals_to_parent": list(config.get("signals_to_parent") or []),
+        "context_updates_to_parent": list(config.get("context_updates_to_parent") or []),
+        "main_execution_id": main_execution_id(execution.context),
+    }
+
+
+def fire_child(execution: Execution, firing: Firing) -> StartChildren | None:
+    """F-CHILD-3..6: the child context(s), then one command to start them."""
+    config = firing.config
+    state = execution.state
+    child_workflow = config["child_workflow_name"]
+    if child_workflow not in state.registry:  # F-VAL-12, checked when the child starts
+        count_error(execution.context)
+        execution.record_failure(
+            firing,
+            f"Workflow '{child_workflow}' not found in config. "
+            f"Available workflows: {list(state.registry)}",
+            handled=False,
+        )
+        return None
+    context = execution.context
+    base: dict[str, Any] = {}
+    for name in config.get("input_fields") or []:
+        if name in context:
+            stored = context[name]
+            latest = stored if is_internal_field(name) else stored[-1]
+            base[name] = copy.deepcopy(latest)
+    base[PARENT] = parent_link(execution, config)
+    fan_out = config.get("fan_out_field")
+    items = accumulated_items(context, fan_out) if fan_out else []
+    if items:
+        contexts = [{**copy.deepcopy(base), config["child_input_field"]: item} for item in items]
+    else:
+        contexts = [base]  # Q-27 (kept): no items still starts one child
+    starts = state.child_starts.get(firing.node_name, 0) + 1
+    state.child_starts[firing.node_name] = starts
+    prefix = f"{state.execution_id}/{firing.node_name}-{starts}"
+    ids = (
+        [prefix]
+        if len(contexts) == 1 and not items
+        else [f"{prefix}-{index}" for index in range(1, len(contexts) + 1)]
+    )
+    execution.record_event(
+        "node_execution",
+        node_type="child",
+        child_workflow=child_workflow,
+        parent_id=state.execution_id,
+        children=ids,
+    )
+    call = StartChildren(
+        call_id=execution.new_call_id(),
+        workflow_name=firing.workflow_name,
+        node_name=firing.node_name,
+        child_workflow_name=child_workflow,
+        children=[
+            ChildSpec(child_id, child_context)
+            for child_id, child_context in zip(ids, contexts, strict=True)
+        ],
+        initial_signals=list(config["child_initial_signals"]),
+        registry=copy.deepcopy(state.registry),
+        identities=dict(state.identities),
+        context_schema=copy.deepcopy(state.context_schema),
+        spawn_interval=float(config.get("spawn_interval") or 0),
+    )
+    execution.track(call.call_id, RunningChildStart(firing, call))
+    return call
+
+
+def children_started(
+    execution: Execution, running: RunningChildStart, outcome: ChildrenStarted
+) -> list[StartChildren]:
+    """DESIGN decision D-3: once its children have started, the node emits its own
+    event_emissions, evaluated as a router's are, on the context as it is now."""
+    execution.state.children.extend(outcome.started)
+    for error in outcome.errors:
+        count_error(execution.context)
+        execution.record_failure(running.firing, error, handled=False)
+    if outcome.started:
+        signals = programmatic_emission(
+            running.firing.config.get("event_emissions"), execution.context
+        )
+        execution.emit(signals, running.firing.cascade)
+    return []
