@@ -16,8 +16,15 @@ from .llm.providers import LlmProvider, LlmProviderError
 from .payloads import (
     CONVERSATION_QUERY,
     LLM_ACTIVITY,
+    LLM_CALL_ERROR,
+    LLM_PROVIDER_ERROR,
+    LLM_UNAVAILABLE,
     READ_HISTORY_ACTIVITY,
     TOOL_ACTIVITY,
+    TOOL_ERROR,
+    TOOL_NOT_FOUND,
+    TOOL_PARAMETER_ERROR,
+    TOOL_RESULT_INVALID,
     WORKER_OPTIONS_ACTIVITY,
     LlmCallInput,
     LlmCallResult,
@@ -33,15 +40,6 @@ from .tools import ToolEntry, ToolParameterError, describe_tool, shape_arguments
 # Temporal refuses payloads over 2 MiB; stay well under it.
 MAX_RESULT_BYTES = 1_500_000
 HEARTBEAT_EVERY_SECONDS = 1.0
-
-# ApplicationError types the workflow tells apart.
-TOOL_NOT_FOUND = "ToolNotFound"
-TOOL_PARAMETER_ERROR = "ToolParameterError"
-TOOL_ERROR = "ToolError"
-TOOL_RESULT_INVALID = "ToolResultInvalid"
-LLM_UNAVAILABLE = "LlmUnavailable"
-LLM_PROVIDER_ERROR = "LlmProviderError"
-LLM_CALL_ERROR = "LlmCallError"
 
 
 class SoeActivities:
@@ -169,6 +167,8 @@ class SoeActivities:
                 non_retryable=True,
                 category=ApplicationErrorCategory.BENIGN,
             ) from None
+        if request.as_text:  # an agent reads the result as text (F-AGENT-7)
+            result = result if isinstance(result, str) else str(result)
         try:
             data = to_json_data(result, f"The result of tool '{request.tool_name}'")
         except NotJsonData as error:

@@ -29,6 +29,15 @@ CONVERSATION_QUERY = "soe_conversation"
 
 PAYLOAD_VERSION = 1
 
+# ApplicationError types of failed activities, which the workflow tells apart.
+TOOL_NOT_FOUND = "ToolNotFound"
+TOOL_PARAMETER_ERROR = "ToolParameterError"
+TOOL_ERROR = "ToolError"
+TOOL_RESULT_INVALID = "ToolResultInvalid"
+LLM_UNAVAILABLE = "LlmUnavailable"
+LLM_PROVIDER_ERROR = "LlmProviderError"
+LLM_CALL_ERROR = "LlmCallError"
+
 # Memo keys: what describe() shows of an execution, even once it is closed.
 MEMO_WORKFLOW = "soe_workflow_name"
 MEMO_MAIN_ID = "soe_main_execution_id"
@@ -70,6 +79,8 @@ class ToolCallInput:
     attempt: int
     parameters: dict[str, Any] | None = None
     parameter_history: list[Any] | None = None
+    # For an agent: return the result's Python string form (what the model reads).
+    as_text: bool = False
 
 
 @dataclass

@@ -139,10 +139,12 @@ def describe_tool(entry: ToolEntry) -> ToolDescription:
     for parameter in signature.parameters.values() if signature else []:
         if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
-        annotation = hints.get(parameter.name, parameter.annotation)
-        missing = annotation is inspect.Parameter.empty
-        shown.append(f"{parameter.name}: {'Any' if missing else annotation}")
-        schema = {} if missing else annotation_schema(annotation)
+        # Shown as SOE shows it (the annotation as written, a string under postponed
+        # annotations); the schema needs it resolved.
+        missing = parameter.annotation is inspect.Parameter.empty
+        shown.append(f"{parameter.name}: {'Any' if missing else parameter.annotation}")
+        resolved = hints.get(parameter.name, parameter.annotation)
+        schema = {} if missing else annotation_schema(resolved)
         schema = {**schema, "title": parameter.name.replace("_", " ").title()}
         if parameter.default is inspect.Parameter.empty:
             required.append(parameter.name)

@@ -8,6 +8,7 @@ the next signal; before its history grows large it continues as new with its who
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from datetime import timedelta
 from typing import Any
@@ -53,6 +54,9 @@ from .payloads import (
     SIGNAL_NAME,
     STATUS_QUERY,
     TOOL_ACTIVITY,
+    TOOL_NOT_FOUND,
+    TOOL_PARAMETER_ERROR,
+    TOOL_RESULT_INVALID,
     WAIT_IDLE_UPDATE,
     WORKER_OPTIONS_ACTIVITY,
     WORKFLOW_TYPE,
@@ -72,10 +76,12 @@ from .payloads import (
 )
 from .serialization import json_size
 
-SETUP_FAILURE_TYPES = ("ToolNotFound", "ToolParameterError")
+# A tool that could not be called at all: SOE raises before its attempt loop.
+SETUP_FAILURE_TYPES = (TOOL_NOT_FOUND, TOOL_PARAMETER_ERROR)
 _WORKER_OPTIONS_TIMEOUT = timedelta(seconds=30)
-# Keep every activity input well under Temporal's 2 MiB payload limit.
+# Keep every activity input, and the state carried over, well under Temporal's 2 MiB limit.
 MAX_CALL_BYTES = 1_500_000
+MAX_CARRY_BYTES = 1_800_000
 # Continue as new here even if the server never suggests it (its hard limits are 51,200
 # events and 50 MiB).
 HISTORY_EVENT_LIMIT = 10_000
@@ -118,6 +124,7 @@ class SoeWorkflow:
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = start.closing
         self._continuing = False
+        self._cannot_continue_as_new = False
         # Activity calls started and not finished (the engine also counts nodes whose
         # next call is held back while continuing as new).
         self._executing = 0
@@ -332,6 +339,8 @@ class SoeWorkflow:
 
     def _history_is_long(self) -> bool:
         """When the server suggests it, or (for servers that never do) past our limits."""
+        if self._cannot_continue_as_new:
+            return False
         info = workflow.info()
         limit = self._input.continue_as_new_after_events or HISTORY_EVENT_LIMIT
         return (
@@ -347,20 +356,33 @@ class SoeWorkflow:
         await workflow.wait_condition(
             lambda: self._executing == 0 and workflow.all_handlers_finished()
         )
-        workflow.continue_as_new(
-            SoeWorkflowInput(
-                workflow_name=self._input.workflow_name,
-                registry={},
-                initial_signals=[],
-                initial_context={},
-                cascade_limit=self._input.cascade_limit,
-                agent_iteration_limit=self._input.agent_iteration_limit,
-                continue_as_new_after_events=self._input.continue_as_new_after_events,
-                resumed=self._execution.state_to_carry_over(),
-                closing=self._closing,
-            ),
-            memo=workflow.memo(),
+        carried = SoeWorkflowInput(
+            workflow_name=self._input.workflow_name,
+            registry={},
+            initial_signals=[],
+            initial_context={},
+            cascade_limit=self._input.cascade_limit,
+            agent_iteration_limit=self._input.agent_iteration_limit,
+            continue_as_new_after_events=self._input.continue_as_new_after_events,
+            resumed=self._execution.state_to_carry_over(),
+            closing=self._closing,
         )
+        size = json_size(dataclasses.asdict(carried))
+        if size <= MAX_CARRY_BYTES:
+            workflow.continue_as_new(carried, memo=workflow.memo())
+        # Too large to carry (Temporal refuses payloads over 2 MiB): go on in this run,
+        # which can still grow a long way, and say so where describe() shows it.
+        self._execution.keep_running_here()
+        self._execution.record_execution_problem(
+            f"This execution's state is {size} bytes, too large to continue as new (limit "
+            f"{MAX_CARRY_BYTES}): it goes on in its current history, which Temporal caps at "
+            "51,200 events / 50 MiB. Its context, conversation history or a waiting agent "
+            "holds too much; keep large values out of the context (store references)."
+        )
+        self._cannot_continue_as_new = True
+        self._continuing = False
+        await self._ensure_worker_options()
+        self._start(self._execution.resume_commands())
 
     # -- carrying out the engine's commands --------------------------------------------
 
@@ -391,7 +413,11 @@ class SoeWorkflow:
         nodes = state.registry.get(state.workflow_name, {})
         return any(
             node.get("node_type") in ACTIVITY_NODE_TYPES
-            and not (node.get("temporal") or {}).get("task_queue")
+            # an agent needs this worker's tools registry wherever its calls run
+            and (
+                node.get("node_type") == "agent"
+                or not (node.get("temporal") or {}).get("task_queue")
+            )
             for node in nodes.values()
         )
 
@@ -545,6 +571,7 @@ class SoeWorkflow:
             attempt=call.attempt,
             parameters=call.parameters,
             parameter_history=call.parameter_history,
+            as_text=call.as_text,
         )
         start = workflow.execute_local_activity if plan.local else workflow.execute_activity
         try:
@@ -586,6 +613,7 @@ def _failed_tool_outcome(call: CallTool, error: ActivityError, known: ToolOption
             error=cause.message,
             max_retries=details.max_retries,
             failure_signal=details.failure_signal,
+            final=cause.type == TOOL_RESULT_INVALID,
         )
     # Temporal gave up (timeouts, lost workers): one failed SOE attempt.
     return ToolOutcome(

@@ -22,6 +22,8 @@ class Reply:
     status: int = 200
     delay_seconds: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    # A body sent as is (e.g. an HTML page), instead of a chat completion.
+    raw_body: str | None = None
 
 
 @dataclass
@@ -49,6 +51,7 @@ def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
                     "path": self.path,
                     "body": body,
                     "authorization": self.headers.get("authorization"),
+                    "at": time.monotonic(),
                 }
             )
             reply = server.next_reply()
@@ -72,9 +75,12 @@ def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
                     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
                 }
             data = json.dumps(payload).encode()
+            content_type = "application/json"
+            if reply.raw_body is not None:
+                data, content_type = reply.raw_body.encode(), "text/html"
             try:
                 self.send_response(reply.status)
-                self.send_header("content-type", "application/json")
+                self.send_header("content-type", content_type)
                 self.send_header("content-length", str(len(data)))
                 for name, value in reply.headers.items():
                     self.send_header(name, value)

@@ -89,10 +89,7 @@ async def test_f_agent_4_a_tool_call_then_an_answer_through_call_llm():
     assert model.stages == ["router", "parameters", "router", "response"]
     second_router = json.loads(model.prompts[2].splitlines()[0])
     assert "[Tool: add]\n42" in second_router["conversation_history"]
-    assert (
-        "add(a: <class 'int'>, b: <class 'int'>)\n  Add two whole numbers."
-        in second_router["available_tools"]
-    )
+    assert "add(a: int, b: int)\n  Add two whole numbers." in second_router["available_tools"]
     activities = [
         e.activity_task_scheduled_event_attributes.activity_type.name
         for e in history.events
@@ -260,3 +257,51 @@ loop:
             f"({max(e for e, _ in runs)} at most per run), {total_bytes / 1e6:.1f} MB of history "
             f"({max(s for _, s in runs) / 1e6:.2f} MB at most per run)"
         )
+
+
+def test_f_agent_3_annotations_are_shown_as_written():
+    """SOE shows each annotation's string form: a class as <class 'int'>, and, in a module
+    with postponed annotations (like this one), the text as written."""
+    from soe_temporal.tools import describe_tool, normalize_registry
+
+    described = describe_tool(normalize_registry({"add": add})["add"])
+    assert described.signature == "add(a: int, b: int)\n  Add two whole numbers."
+    assert described.arguments_schema["properties"]["a"]["type"] == "integer"
+
+
+async def test_f_agent_7_an_agent_reads_any_tool_result_as_text():
+    def tags() -> set:
+        """Some tags."""
+        return {"only"}
+
+    config = AGENT.replace("tools: [add]", "tools: [tags]").replace(
+        "answer: integer", "answer: string"
+    )
+    model = AgentModel(
+        ['{"action": "call_tool", "tool_name": "tags"}', FINISH], arguments="{}", response='"done"'
+    )
+    async with SoeTestEnvironment(
+        call_llm=model, tools_registry={"tags": {"function": tags, "max_retries": 2}}
+    ) as env:
+        eid = await env.soe.orchestrate(config, "solve", ["GO"], {"x": 1})
+        context = await env.soe.get_context(eid)
+    assert (
+        "[Tool: tags]\n{'only'}"
+        in json.loads(model.prompts[2].splitlines()[0])["conversation_history"]
+    )
+    assert context["__operational__"]["tool_calls"] == 1
+
+
+async def test_an_agent_on_another_task_queue_still_knows_its_tools():
+    config = AGENT.replace(
+        "      retries: 2\n", "      retries: 2\n      temporal: {task_queue: elsewhere}\n"
+    )
+    model = AgentModel([CALL, FINISH])
+    async with SoeTestEnvironment(call_llm=model, tools_registry={"add": add}) as env:
+        from soe_temporal import create_worker
+
+        async with create_worker(
+            env.client, "elsewhere", call_llm=model, tools_registry={"add": add}
+        ):
+            eid = await env.soe.orchestrate(config, "solve", ["GO"], {"x": 40})
+            assert (await env.soe.get_context(eid))["answer"] == [42]

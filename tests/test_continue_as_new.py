@@ -199,3 +199,25 @@ w:
     assert (
         context["__operational__"]["errors"] == 1 and context["__operational__"]["llm_calls"] == 1
     )
+
+
+async def test_a_state_too_large_to_carry_over_stays_in_its_run_and_says_so():
+    def bulky() -> str:
+        return "x" * 700_000
+
+    config = """
+w:
+  Grow: {node_type: tool, event_triggers: [GROW], tool_name: bulky, output_field: blob}
+  Ping: {node_type: router, event_triggers: [PING], event_emissions: [{signal_name: PONG}]}
+"""
+    async with SoeTestEnvironment(
+        tools_registry={"bulky": bulky}, continue_as_new_after_events=12
+    ) as env:
+        eid = await env.soe.orchestrate(config, "w", ["GROW"], {})
+        for _ in range(2):
+            await env.soe.broadcast_signals(eid, ["GROW"])
+        await env.soe.broadcast_signals(eid, ["PING"])
+        described = await env.soe.describe(eid)
+    problem = described["failures"][-1]["error"]
+    assert "too large to continue as new" in problem and "store references" in problem
+    assert described["idle"] is True

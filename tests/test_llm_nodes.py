@@ -163,3 +163,22 @@ async def test_an_llm_node_on_a_worker_without_provider_fails_clearly():
             await env.soe.orchestrate(
                 EXAMPLES / "intake.yaml", "intake", ["BEGIN"], {"ticket": "x"}
             )
+
+
+async def test_f_hist_2_the_system_message_is_the_history_s_opening_prompt():
+    """A provider's system message is the prompt that opened the history, so the second
+    identity's own prompt is never sent (it is never inserted either)."""
+    seen: list[str | None] = []
+
+    class Recording:
+        description = "records system messages"
+
+        async def complete(self, prompt: str, config: dict, system_prompt: str | None) -> str:
+            seen.append(system_prompt)
+            return '{"' + config["output_field"] + '": "x"}'
+
+    async with SoeTestEnvironment(call_llm=Recording()) as env:
+        await env.soe.orchestrate(
+            EXAMPLES / "interview.yaml", "interview", ["BEGIN"], {"topic": "Python"}
+        )
+    assert seen == ["You are a friendly technical interviewer."] * 2

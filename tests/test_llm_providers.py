@@ -99,7 +99,7 @@ async def test_server_errors_until_exhaustion_take_the_llm_failure_signal():
     assert "summary" not in context
 
 
-@pytest.mark.parametrize("status", [400, 401, 403])
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
 async def test_refused_requests_fail_at_once_with_no_retry_storm(status: int):
     with chat_server(Reply(status=status)) as server:
         _, context = await _triage(server)
@@ -120,3 +120,20 @@ async def test_a_response_slower_than_the_activity_timeout_is_retried():
         _, context = await _triage(server, _config(start_to_close="1s"))
     assert context["summary"] == ["on time"]
     assert len(server.requests) == 2
+
+
+async def test_retry_after_from_the_server_sets_the_wait_before_the_retry():
+    with chat_server(Reply(status=429, headers={"retry-after": "1"}), Reply('"ok"')) as server:
+        _, context = await _triage(server)
+    assert context["summary"] == ["ok"]
+    waited = server.requests[1]["at"] - server.requests[0]["at"]
+    assert waited >= 0.9  # the node's own backoff would have waited 10 ms
+
+
+async def test_a_server_that_is_not_a_chat_completions_api_fails_at_once_and_says_so():
+    with (
+        chat_server(Reply(raw_body="<html>Welcome to nginx</html>")) as server,
+        pytest.raises(NodeFailedError, match="check OPENAI_BASE_URL"),
+    ):
+        await _triage(server, _config(failure_signal=False))
+    assert len(server.requests) == 1

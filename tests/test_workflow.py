@@ -513,3 +513,19 @@ w:
             NodeFailedError, match="prompt of node 'Think'.*over the 1500000-byte limit"
         ):
             await env.soe.broadcast_signals("big", ["THINK"])
+
+
+async def test_a_tool_result_that_cannot_be_kept_is_not_run_again():
+    runs: list[int] = []
+
+    def tags() -> set:
+        runs.append(1)
+        return {"a"}
+
+    config = "w: {T: {node_type: tool, event_triggers: [GO], tool_name: tags, output_field: out}}"
+    registry = {"tags": {"function": tags, "max_retries": 3, "failure_signal": "TAGS_FAILED"}}
+    async with SoeTestEnvironment(tools_registry=registry) as env:
+        eid = await env.soe.orchestrate(config, "w", ["GO"], {})
+        context = await env.soe.get_context(eid)
+    assert runs == [1]
+    assert context["__operational__"]["signals"] == ["GO", "TAGS_FAILED"]

@@ -21,7 +21,7 @@ from ..llm.response import (
 )
 from .commands import CallLlm, CallTool, Command, LlmOutcome, ToolOutcome
 from .context import write_field
-from .history import conversation_for
+from .history import conversation_for, system_message
 from .llm import DEFAULT_RETRIES, EmissionPlan, schema_entry
 from .operational import count_error, count_llm_call, count_tool_call
 from .prompts import prompt_context
@@ -239,7 +239,6 @@ def _model_call(
     execution: Execution, running: RunningAgent, stage: str, model: ResponseModel, document: str
 ) -> CallLlm:
     firing = running.firing
-    identity = firing.config.get("identity")
     call = CallLlm(
         call_id=execution.new_call_id(),
         workflow_name=firing.workflow_name,
@@ -247,7 +246,7 @@ def _model_call(
         attempt=1,
         prompt=assemble_prompt(document, model.schema),
         config={**firing.config, "name": firing.node_name},
-        system_prompt=execution.state.identities.get(identity) if identity else None,
+        system_prompt=system_message(running.entries) if running.history_enabled else None,
         temporal=firing.config.get("temporal"),
     )
     running.stage, running.model, running.call = stage, model, call
@@ -350,6 +349,7 @@ def _call_tool(execution: Execution, running: RunningAgent, arguments: Any) -> C
         parameters=dict(arguments or {}),
         parameter_history=None,
         temporal=firing.config.get("temporal"),
+        as_text=True,
     )
     running.stage, running.call = "tool", call
     execution.track(call.call_id, running)
@@ -363,7 +363,7 @@ def _after_tool(
     call = running.call
     assert isinstance(call, CallTool)
     if outcome.status == "ok":
-        text = str(outcome.result)
+        text = outcome.result if isinstance(outcome.result, str) else str(outcome.result)
         preview = text[:RESULT_PREVIEW_CHARACTERS] + (
             "..." if len(text) > RESULT_PREVIEW_CHARACTERS else ""
         )
@@ -378,7 +378,7 @@ def _after_tool(
             execution, running, {"role": "tool", "tool_name": running.tool_name, "content": text}
         )
         return _next_decision(execution, running)
-    if outcome.status == "failed" and call.attempt <= outcome.max_retries:
+    if outcome.status == "failed" and call.attempt <= outcome.max_retries and not outcome.final:
         retry = CallTool(
             **{**asdict(call), "call_id": execution.new_call_id(), "attempt": call.attempt + 1}
         )

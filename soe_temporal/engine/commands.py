@@ -25,6 +25,8 @@ class CallTool:
     parameter_history: list[Any] | None
     # The node's optional ``temporal:`` block, for the host; the engine ignores it.
     temporal: dict[str, Any] | None
+    # An agent's call: the result is wanted as text, its Python string form (F-AGENT-7).
+    as_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,9 @@ class ToolOutcome:
     error: str = ""
     max_retries: int = 0
     failure_signal: str | None = None
+    # The tool ran but its result cannot be kept (not JSON, too large): running it again
+    # would not help, so the attempt is the last one.
+    final: bool = False
 
 
 @dataclass(frozen=True)

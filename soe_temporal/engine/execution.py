@@ -178,6 +178,10 @@ class Execution:
         }
         return self.state
 
+    def keep_running_here(self) -> None:
+        """The carry-over did not happen: the waiting nodes stay as they are."""
+        self.state.running = {}
+
     def failures_of(self, cascade: int) -> list[NodeFailure]:
         return [f for f in self.state.failures if f.cascade == cascade]
 
@@ -322,6 +326,14 @@ class Execution:
 
     def record_event(self, event_type: str, **data: Any) -> None:
         self._events.append({"event_type": event_type, **data})
+
+    def record_execution_problem(self, error: str) -> None:
+        """A problem of the execution as a whole (no node), listed with its failures."""
+        self.record_event("node_error", node_name="", node_type=None, error=error, handled=False)
+        self.state.failures.append(
+            NodeFailure(self.state.workflow_name, "", error, 0, handled=False, at=self.clock())
+        )
+        del self.state.failures[:-FAILURES_KEPT]
 
     def record_failure(self, firing: Firing, error: str, handled: bool) -> None:
         self.record_event(

@@ -79,3 +79,11 @@ def conversation_for(
             history = [{"role": "system", "content": system_prompt}]
             execution.append_conversation([], opening=system_prompt)
     return history
+
+
+def system_message(history: list[dict[str, Any]] | None) -> str | None:
+    """The system prompt that opens the tree's history, for providers that take one as a
+    system message: the first identity's, even for a node of another identity (F-HIST-2)."""
+    if history and history[0].get("role") == "system":
+        return str(history[0].get("content", ""))
+    return None

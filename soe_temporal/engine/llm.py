@@ -13,7 +13,7 @@ from ..llm.response import Answer, InvalidAnswer, ResponseModel, llm_response_mo
 from .commands import CallLlm, LlmOutcome
 from .context import write_field
 from .emissions import condition_of, is_jinja_condition, programmatic_emission
-from .history import conversation_for
+from .history import conversation_for, system_message
 from .operational import count_error, count_llm_call
 from .prompts import history_text, prompt_context
 from .state import Firing
@@ -153,7 +153,7 @@ def fire_llm(
         attempt=1,
         prompt=assemble_prompt(document, model.schema),
         config={**config, "name": firing.node_name},
-        system_prompt=execution.state.identities.get(identity) if identity else None,
+        system_prompt=system_message(history),
         temporal=config.get("temporal"),
     )
     retries = config.get("retries", DEFAULT_RETRIES)

@@ -121,7 +121,7 @@ def apply_tool_outcome(
         execution.emit(signals, firing.cascade)
         return []
 
-    if call.attempt <= outcome.max_retries:
+    if call.attempt <= outcome.max_retries and not outcome.final:
         count_error(context)
         retry = CallTool(
             call_id=execution.new_call_id(),

@@ -9,6 +9,7 @@ connection errors with backoff, honouring retry-after); 400/401/403/404/422 fail
 
 from __future__ import annotations
 
+import math
 import os
 from datetime import timedelta
 from typing import Any
@@ -75,9 +76,20 @@ class OpenAIProvider:
                 f"Could not reach the model server at {self.base_url or 'api.openai.com'}: {error}",
                 retryable=True,
             ) from None
-        if not response.choices:
+        choices = getattr(response, "choices", None)
+        if choices is None:  # e.g. an HTML page: OPENAI_BASE_URL is not a Chat Completions API
+            raise LlmProviderError(
+                f"The server at {self.base_url or 'api.openai.com'} did not answer with a chat "
+                "completion; check OPENAI_BASE_URL (it usually ends in /v1).",
+                retryable=False,
+            )
+        if not choices:
             raise LlmProviderError("The model server answered with no choices.", retryable=True)
-        return response.choices[0].message.content or ""
+        message = choices[0].message
+        refusal = getattr(message, "refusal", None)
+        if refusal:
+            raise LlmProviderError(f"The model refused to answer: {refusal}", retryable=False)
+        return message.content or ""
 
 
 def _status_error(error: openai.APIStatusError, model: str) -> LlmProviderError:
@@ -105,13 +117,21 @@ def _message(error: openai.APIStatusError) -> str:
     return error.message
 
 
+MAX_RETRY_AFTER_SECONDS = 3600.0
+
+
 def _retry_after(error: openai.APIStatusError) -> timedelta | None:
+    """The server's retry-after(-ms) hint, within an hour; ``None`` if absent or unreadable."""
     headers = error.response.headers
     try:
         if headers.get("retry-after-ms") is not None:
-            return timedelta(milliseconds=float(headers["retry-after-ms"]))
-        if headers.get("retry-after") is not None:
-            return timedelta(seconds=float(headers["retry-after"]))
+            seconds = float(headers["retry-after-ms"]) / 1000
+        elif headers.get("retry-after") is not None:
+            seconds = float(headers["retry-after"])
+        else:
+            return None
     except ValueError:
+        return None  # an HTTP date, or garbage: Temporal's backoff applies
+    if not math.isfinite(seconds) or seconds < 0:
         return None
-    return None
+    return timedelta(seconds=min(seconds, MAX_RETRY_AFTER_SECONDS))

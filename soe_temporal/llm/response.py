@@ -12,6 +12,7 @@ import copy
 import functools
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,7 +175,7 @@ def read_answer(text: str, model: ResponseModel) -> Answer:
     candidate = extract_json(text)
     try:
         value = json.loads(candidate)
-    except (json.JSONDecodeError, RecursionError) as error:
+    except (ValueError, RecursionError) as error:  # JSONDecodeError, and numbers too long
         raise InvalidAnswer([Issue("", f"Invalid JSON: {error}")]) from None
     value = coerce(value, model.schema)
     validator = _validator(json.dumps(model.schema, sort_keys=True))
@@ -230,6 +231,9 @@ def coerce(value: Any, schema: dict[str, Any]) -> Any:
     return value
 
 
+_INTEGER_TEXT = re.compile(r"[+-]?\d+(?:_\d+)*(?:\.0*)?", re.ASCII)
+
+
 def _to_integer(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
@@ -237,14 +241,8 @@ def _to_integer(value: Any) -> Any:
         return int(value)
     if isinstance(value, str):
         text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            try:
-                number = float(text)
-            except ValueError:
-                return value
-            return int(number) if math.isfinite(number) and number.is_integer() else value
+        if _INTEGER_TEXT.fullmatch(text):  # "42", " 42 ", "3.0", "1_000"; not "1e3"
+            return int(text.split(".")[0].replace("_", ""))
     return value
 
 
@@ -265,7 +263,7 @@ def _to_boolean(value: Any) -> Any:
     if isinstance(value, (int, float)) and value in (0, 1):
         return bool(value)
     if isinstance(value, str):
-        text = value.strip().lower()
+        text = value.lower()  # not stripped: " true " is refused, as Pydantic does
         if text in _TRUE:
             return True
         if text in _FALSE:

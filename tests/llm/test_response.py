@@ -383,3 +383,19 @@ def test_f_sig_7_description_lists_options_with_and_without_text():
 
 def test_f_sig_7_no_options_means_no_selected_signals_field():
     assert "selected_signals" not in llm_response_model("summary").schema["properties"]
+
+
+def test_f_proto_5_pydantic_refuses_what_we_refuse():
+    """Checked against Pydantic 2.14: no exponent for integers, no padded booleans."""
+    integer = llm_response_model("n", "integer")
+    boolean = llm_response_model("b", "boolean")
+    for text, model in (('"1e3"', integer), ('" true "', boolean)):
+        with pytest.raises(InvalidAnswer):
+            read_answer(text, model)
+    assert read_answer('"1_000"', integer).output == 1000
+    assert read_answer('" 42 "', integer).output == 42
+
+
+def test_f_proto_4_a_number_too_long_for_python_is_an_invalid_answer_not_a_crash():
+    with pytest.raises(InvalidAnswer):
+        read_answer("9" * 5000, llm_response_model("n", "integer"))
