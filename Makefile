@@ -38,6 +38,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_nodes
+	$(BIN)/python -m benchmarks.bench_fanout
 
 clean:
 	rm -rf $(VENV) .pytest_cache .soe-temporal

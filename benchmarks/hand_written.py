@@ -5,6 +5,7 @@ A workflow module is re-imported in the workflow sandbox: no side effects here.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import activity, workflow
@@ -110,3 +111,41 @@ class HandWrittenLlmChainUnsandboxed:
     @workflow.run
     async def run(self, nodes: int) -> list[str]:
         return await _llm_chain(nodes)
+
+
+# The fan-out comparison: a parent starts N children at once; each tells the parent it is
+# done; the parent finishes when all have.
+
+
+@workflow.defn(name="HandWrittenFanOutChild")
+class HandWrittenFanOutChild:
+    @workflow.run
+    async def run(self, parent_id: str) -> None:
+        await workflow.get_external_workflow_handle(parent_id).signal("done")
+
+
+@workflow.defn(name="HandWrittenFanOut")
+class HandWrittenFanOut:
+    def __init__(self) -> None:
+        self.done = 0
+
+    @workflow.signal
+    def done(self) -> None:
+        self.done += 1
+
+    @workflow.run
+    async def run(self, children: int) -> int:
+        parent_id = workflow.info().workflow_id
+        await asyncio.gather(
+            *(
+                workflow.start_child_workflow(
+                    HandWrittenFanOutChild.run,
+                    parent_id,
+                    id=f"{parent_id}/child-{index}",
+                    parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                )
+                for index in range(children)
+            )
+        )
+        await workflow.wait_condition(lambda: self.done >= children)
+        return self.done

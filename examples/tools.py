@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from soe_temporal.tool_context import current_execution_id, current_soe_client
+
 
 def finalize_approved() -> dict[str, Any]:
     """The approval workflow's happy ending (seed: External Triggers and Continuation)."""
@@ -60,6 +62,12 @@ def fetch_and_summarise(url: str) -> str:
     return f"summary of {url}"
 
 
+async def notify_other_workflow(other_execution_id: str) -> dict[str, Any]:
+    """The seed's cross-execution call: signal another execution by its id."""
+    await current_soe_client().broadcast_signals(other_execution_id, ["EXTERNAL_EVENT"], wait=False)
+    return {"notified": other_execution_id, "by": current_execution_id()}
+
+
 TOOLS: dict[str, Any] = {
     "finalize_approved": finalize_approved,
     "notify_rejection": notify_rejection,
@@ -70,4 +78,5 @@ TOOLS: dict[str, Any] = {
     "word_count": word_count,
     "long_task": long_task,
     "fetch_and_summarise": fetch_and_summarise,
+    "notify_other_workflow": notify_other_workflow,
 }

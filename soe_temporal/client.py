@@ -62,6 +62,10 @@ from .worker import DEFAULT_TASK_QUEUE
 MAX_INITIAL_CONTEXT_BYTES = 1_500_000
 
 T = TypeVar("T")
+# How many executions below a root are asked at once while waiting for a tree.
+TREE_WALK_CONCURRENCY = 64
+TREE_WALK_QUERY_TIMEOUT = timedelta(seconds=1)
+BUSY_SERVER_BACKOFF_SECONDS = 0.5
 
 
 class SoeClient:
@@ -232,15 +236,14 @@ class SoeClient:
             progress: dict[str, int] = {}
             failures: list[dict[str, Any]] = []
             level = [root]
+            limit = asyncio.Semaphore(TREE_WALK_CONCURRENCY)
             while level:
-                requests = [
-                    WaitRequest(cascade) if eid == root else WaitRequest(since=since)
-                    for eid in level
-                ]
                 reports = await asyncio.gather(
                     *(
-                        self._idle_report(eid, request)
-                        for eid, request in zip(level, requests, strict=True)
+                        self._idle_report(eid, WaitRequest(cascade))
+                        if eid == root
+                        else self._descendant_report(eid, since, limit)
+                        for eid in level
                     )
                 )
                 next_level: list[str] = []
@@ -255,6 +258,33 @@ class SoeClient:
                 return failures
             previous = progress
 
+    async def _descendant_report(
+        self, execution_id: str, since: str | None, limit: asyncio.Semaphore
+    ) -> IdleReport | None:
+        """A quiet execution below the root answers a query, which writes no history; a
+        busy one is waited for with an update."""
+        async with limit:
+            try:  # a shortcut only: a query that takes long falls back to the update
+                status = await self._handle(execution_id).query(
+                    STATUS_QUERY, rpc_timeout=TREE_WALK_QUERY_TIMEOUT
+                )
+            except (RPCError, WorkflowQueryFailedError):
+                status = None
+            if status is None or not status["idle"]:
+                return await self._idle_report(execution_id, WaitRequest(since=since))
+            failures = [
+                f
+                for f in status["failures"]
+                if since is not None and not f["handled"] and f.get("at", "") >= since
+            ]
+            return IdleReport(
+                cascade=None,
+                idle=True,
+                progress=status["progress"],
+                failures=failures,
+                children=status["children"],
+            )
+
     async def _idle_report(self, execution_id: str, request: WaitRequest) -> IdleReport | None:
         handle = self._handle(execution_id)
         while True:
@@ -265,6 +295,9 @@ class SoeClient:
             except (RPCError, WorkflowUpdateFailedError) as error:
                 if await self._is_completed(execution_id):
                     return None
+                if _server_busy(error):
+                    await asyncio.sleep(BUSY_SERVER_BACKOFF_SECONDS)
+                    continue
                 raise await self._explain(execution_id, error) from None
             if not report.retry:  # else it continued as new: ask the new run
                 return report
@@ -383,6 +416,21 @@ class SoeClient:
             f"on task queue '{self.task_queue}': start one with `soe-temporal worker`). It keeps "
             "running; wait again with wait_idle() or read it with get_context()."
         )
+
+
+def _server_busy(error: Exception) -> bool:
+    """A refusal that only says the server or worker is too busy right now: ask again.
+
+    Under load the server drops an update that no workflow task picked up in time."""
+    if isinstance(error, RPCError) and error.status in (
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+    ):
+        return True
+    cause = getattr(error, "cause", None)
+    text = f"{error} {getattr(cause, 'message', '') or cause or ''}"
+    return "wasn't processed by worker" in text
 
 
 def _check_start_parameters(workflow_name: Any, signals: Any, context: Any) -> None:

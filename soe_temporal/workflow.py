@@ -248,7 +248,7 @@ class SoeWorkflow:
         return {
             "execution_id": state.execution_id,
             "workflow_name": state.workflow_name,
-            "idle": execution.idle,
+            "idle": self._quiet,
             "closing": self._closing,
             "pending_broadcasts": len(state.pending),
             "running_calls": execution.running_calls,

@@ -24,16 +24,18 @@ def _replayer() -> Replayer:
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 async def test_committed_history_replays(name: str):
-    history = WorkflowHistory.from_json(name, json.loads((HERE / f"{name}.json").read_text()))
+    recorded = json.loads((HERE / f"{name}.json").read_text())
+    history = WorkflowHistory.from_json(recorded["workflow_id"], recorded["history"])
     await _replayer().replay_workflow(history)
 
 
 async def test_freshly_recorded_histories_replay():
     for name, scenario in SCENARIOS.items():
-        history = WorkflowHistory.from_json(name, await record(name, scenario))
+        recorded = await record(name, scenario)
+        history = WorkflowHistory.from_json(recorded["workflow_id"], recorded["history"])
         await _replayer().replay_workflow(history)
 
 
 def test_the_continue_as_new_history_ends_in_continue_as_new():
-    events = json.loads((HERE / "continue_as_new.json").read_text())["events"]
+    events = json.loads((HERE / "continue_as_new.json").read_text())["history"]["events"]
     assert events[-1]["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW"

@@ -112,6 +112,11 @@ async def agent(env: SoeTestEnvironment) -> str:
     )
 
 
+async def children(env: SoeTestEnvironment) -> str:
+    context = {"urls": ["a", "b"]}
+    return await env.soe.orchestrate(EXAMPLES / "fanout_field.yaml", "batch", ["BEGIN"], context)
+
+
 SCENARIOS: dict[str, Scenario] = {
     "approval": approval,
     "notify": notify,
@@ -120,11 +125,13 @@ SCENARIOS: dict[str, Scenario] = {
     "continue_as_new": continue_as_new,
     "llm": llm,
     "agent": agent,
+    "children": children,
 }
 
 
 async def record(name: str, scenario: Scenario) -> dict:
-    """Run one scenario; the history of its first run, as JSON."""
+    """Run one scenario: {"workflow_id": ..., "history": <its first run's history as JSON>}
+    (the id matters: child ids derive from it)."""
     async with SoeTestEnvironment(
         call_llm=_model, tools_registry=REGISTRY, continue_as_new_after_events=25
     ) as env:
@@ -132,7 +139,7 @@ async def record(name: str, scenario: Scenario) -> dict:
         description = await env.client.get_workflow_handle(eid).describe()
         first_run = env.client.get_workflow_handle(eid, run_id=description.raw_info.first_run_id)
         history = await first_run.fetch_history()
-        return json.loads(history.to_json())
+        return {"workflow_id": eid, "history": json.loads(history.to_json())}
 
 
 async def main() -> None:

@@ -1,0 +1,144 @@
+"""A fan-out of N children: soe_temporal's child node against a hand-written one.
+
+Side by side, in one run, on one embedded dev server (in memory), workers in this process:
+  (f) an SOE parent whose child node fans out over a list of N items; each child's router
+      emits DONE, which goes up to the parent (signals_to_parent), where a router counts;
+      timed until the whole tree is idle (orchestrate(wait=True));
+  (g) a hand-written parent that starts N child workflows at once; each signals the
+      parent, which returns once all have.
+Reports wall time per child, the parent's history (events across its runs), and (f)/(g).
+
+    python -m benchmarks.bench_fanout --children 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import time
+import uuid
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from benchmarks.hand_written import HandWrittenFanOut, HandWrittenFanOutChild
+from soe_temporal import SoeClient, create_worker, load_config
+from soe_temporal.devserver import DevServer, DevServerSettings
+
+
+def fan_out_config(children: int) -> dict[str, Any]:
+    return {
+        "parent": {
+            "SpawnWorkers": {
+                "node_type": "child",
+                "event_triggers": ["BEGIN"],
+                "child_workflow_name": "worker",
+                "child_initial_signals": ["WORK"],
+                "fan_out_field": "items",
+                "child_input_field": "item",
+                "signals_to_parent": ["DONE"],
+            },
+            "Collect": {
+                "node_type": "router",
+                "event_triggers": ["DONE"],
+                "event_emissions": [
+                    {
+                        "signal_name": "ALL_DONE",
+                        "condition": "{{ context.__operational__.nodes.get('Collect', 0) == "
+                        f"{children} }}}}",
+                    }
+                ],
+            },
+        },
+        "worker": {
+            "Work": {
+                "node_type": "router",
+                "event_triggers": ["WORK"],
+                "event_emissions": [{"signal_name": "DONE"}],
+            }
+        },
+    }
+
+
+async def history_events(client: Client, workflow_id: str) -> tuple[int, int]:
+    """(events across all runs, number of runs) of one workflow id."""
+    events, runs, run_id = 0, 0, None
+    while True:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        events, runs = events + len(history.events), runs + 1
+        started = history.events[0].workflow_execution_started_event_attributes
+        run_id = started.continued_execution_run_id or None
+        if run_id is None:
+            return events, runs
+
+
+async def benchmark(client: Client, children: int) -> str:
+    soe_queue, hand_queue = f"fan-soe-{uuid.uuid4().hex[:6]}", f"fan-hand-{uuid.uuid4().hex[:6]}"
+    config = load_config(fan_out_config(children))
+    soe = SoeClient(client, soe_queue)
+    async with (
+        create_worker(
+            client,
+            soe_queue,
+            max_concurrent_workflow_tasks=200,
+            max_cached_workflows=2 * children + 10,
+        ),
+        Worker(
+            client,
+            task_queue=hand_queue,
+            workflows=[HandWrittenFanOut, HandWrittenFanOutChild],
+            max_concurrent_workflow_tasks=200,
+            max_cached_workflows=2 * children + 10,
+        ),
+    ):
+        soe_id = f"fan-soe-{uuid.uuid4().hex[:6]}"
+        started = time.perf_counter()
+        await soe.orchestrate(
+            config, "parent", ["BEGIN"], {"items": list(range(children))}, execution_id=soe_id
+        )
+        soe_seconds = time.perf_counter() - started
+        context = await soe.get_context(soe_id)
+        assert context["__operational__"]["signals"][-1] == "ALL_DONE", context["__operational__"][
+            "signals"
+        ][-3:]
+
+        hand_id = f"fan-hand-{uuid.uuid4().hex[:6]}"
+        started = time.perf_counter()
+        await client.execute_workflow(
+            "HandWrittenFanOut", children, id=hand_id, task_queue=hand_queue
+        )
+        hand_seconds = time.perf_counter() - started
+        soe_events, soe_runs = await history_events(client, soe_id)
+        hand_events, _ = await history_events(client, hand_id)
+    return "\n".join(
+        [
+            f"soe_temporal fan-out benchmark: {children} children, one run each",
+            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+            "",
+            f"(f) soe_temporal child node:  {1000 * soe_seconds / children:7.2f} ms/child, "
+            f"parent history {soe_events} events in {soe_runs} run(s)",
+            f"(g) hand-written fan-out:     {1000 * hand_seconds / children:7.2f} ms/child, "
+            f"parent history {hand_events} events",
+            f"ratio (f)/(g): {soe_seconds / hand_seconds:.3f}",
+        ]
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--children", type=int, default=1000)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SOE_BENCH_PORT", "7298")))
+    args = parser.parse_args()
+    settings = DevServerSettings(database=None, port=args.port, ui_port=args.port + 1000)
+    async with DevServer(settings) as server:
+        assert server.client is not None
+        print(await benchmark(server.client, args.children))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,41 @@
+"""A fan-out of 1,000 children through a fan_out_field, on the embedded dev server."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+
+from benchmarks.bench_fanout import fan_out_config, history_events
+from soe_temporal import SoeClient, create_worker, load_config
+
+from .conftest import DevServerInfo
+
+CHILDREN = 1000
+
+
+async def test_a_fan_out_of_1000_children_completes(dev_server: DevServerInfo, capsys):
+    client = dev_server.server.client
+    queue = f"scale-{uuid.uuid4().hex[:6]}"
+    soe = SoeClient(client, queue, wait_timeout=timedelta(minutes=15))
+    config = load_config(fan_out_config(CHILDREN))
+    # Room in the workflow cache for the whole tree: a full cache stalls the worker.
+    async with create_worker(
+        client, queue, max_concurrent_workflow_tasks=200, max_cached_workflows=2 * CHILDREN
+    ):
+        started = time.perf_counter()
+        eid = await soe.orchestrate(config, "parent", ["BEGIN"], {"items": list(range(CHILDREN))})
+        seconds = time.perf_counter() - started
+        context = await soe.get_context(eid)
+        described = await soe.describe(eid)
+        child = await soe.get_context(described["children"][-1])
+    signals = context["__operational__"]["signals"]
+    assert signals.count("DONE") == CHILDREN and signals[-1] == "ALL_DONE"
+    assert len(described["children"]) == CHILDREN
+    assert described["children"][-1] == f"{eid}/SpawnWorkers-1-{CHILDREN}"
+    assert child["item"] == [CHILDREN - 1]
+    events, runs = await history_events(client, eid)
+    with capsys.disabled():
+        print(
+            f"\n1,000-child fan-out: {seconds:.0f} s, parent history {events} events in {runs} run(s)"
+        )
