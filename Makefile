@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-llm run-agent test lint bench clean
+.PHONY: run run-llm run-agent run-evolve test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ run-llm: $(STAMP)
 run-agent: $(STAMP)
 	SOE_TOOLS=examples.tools:TOOLS $(BIN)/soe-temporal run examples/research_agent.yaml \
 		--workflow research --signal START --context '{"question": "What does Temporal record?"}'
+
+# A self-evolving workflow: an agent injects a workflow and a node, then triggers them.
+run-evolve: $(STAMP)
+	$(BIN)/soe-temporal run examples/self_evolving.yaml --workflow main --signal START \
+		--context '{"draft": "Temporal keeps workflow state durable."}'
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

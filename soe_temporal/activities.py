@@ -11,7 +11,10 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+from .engine.builtins import is_builtin
+from .engine.calls import ToolParameterError, builtin_arguments
 from .invoke import invoke
+from .io_builtins import run_io_builtin
 from .llm.providers import LlmProvider, LlmProviderError
 from .payloads import (
     CONVERSATION_QUERY,
@@ -35,7 +38,7 @@ from .payloads import (
     WorkerOptions,
 )
 from .serialization import NotJsonData, json_size, to_json_data
-from .tools import ToolEntry, ToolParameterError, describe_tool, shape_arguments
+from .tools import ToolEntry, describe_tool, shape_arguments
 
 # Temporal refuses payloads over 2 MiB; stay well under it.
 MAX_RESULT_BYTES = 1_500_000
@@ -132,6 +135,8 @@ class SoeActivities:
     @activity.defn(name=TOOL_ACTIVITY)
     async def call_tool(self, request: ToolCallInput) -> ToolCallResult:
         entry = self._tools.get(request.tool_name)
+        if entry is None and is_builtin(request.tool_name):
+            return await self._call_io_builtin(request)
         if entry is None:
             raise ApplicationError(
                 f"Tool '{request.tool_name}' not found in tools_registry or builtin tools "
@@ -186,6 +191,34 @@ class SoeActivities:
                 non_retryable=True,
             )
         return ToolCallResult(data, entry.max_retries, entry.failure_signal)
+
+    async def _call_io_builtin(self, request: ToolCallInput) -> ToolCallResult:
+        """A built-in that needs I/O (listing executions, the docs, another execution's
+        context); its failure is one SOE attempt with no retries (F-BI-1)."""
+        try:
+            arguments = builtin_arguments(
+                request.tool_name, request.parameters, request.parameter_history
+            )
+            result = await _with_heartbeats(
+                run_io_builtin(
+                    activity.client(), request.execution_id, request.tool_name, arguments
+                )
+            )
+        except ToolParameterError as error:
+            raise ApplicationError(
+                str(error), ToolFailureDetails(), type=TOOL_PARAMETER_ERROR, non_retryable=True
+            ) from None
+        except (TypeError, ValueError) as error:
+            raise ApplicationError(
+                str(error),
+                ToolFailureDetails(0, None, type(error).__name__),
+                type=TOOL_ERROR,
+                non_retryable=True,
+                category=ApplicationErrorCategory.BENIGN,
+            ) from None
+        if request.as_text:
+            result = result if isinstance(result, str) else str(result)
+        return ToolCallResult(result, 0, None)
 
     async def _run(self, entry: ToolEntry, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """Await an async tool, or run a plain one in the thread pool; heartbeat meanwhile."""

@@ -243,34 +243,54 @@ class _NodeEventPrinter(logging.Handler):
         event = getattr(record, "soe_event", None)
         if not event:
             return
-        kind = event["event_type"]
-        if kind == "signals_broadcast":
-            line = f"  signals {', '.join(event['signals'])}"
-        elif kind == "node_execution":
-            line = f"▶ {event['node_name']} ({event['node_type']})"
-        elif kind == "tool_call":
-            status = event["status"]
-            detail = f": {event['error']}" if event.get("error") else ""
-            line = f"  {event['node_name']}: tool {event['tool_name']} {status}{detail}"
-        elif kind == "llm_response":
-            status = {"ok": "answer accepted", "invalid": "answer refused", "failed": "call failed"}
-            stage = f"{event['stage']} " if event.get("stage") else ""
-            detail = f": {event['error']}" if event.get("error") else ""
-            line = (
-                f"  {event['node_name']}: LLM {stage}{status[event['status']]} "
-                f"(attempt {event['attempt']}){detail}"
-            )
-        elif kind == "agent_tool_call":
-            line = f"  {event['node_name']}: calls {event['tool_name']}({event['tool_args']})"
-        elif kind == "agent_tool_result":
-            line = (
-                f"  {event['node_name']}: {event['tool_name']} returned {event['result_preview']}"
-            )
-        elif kind == "node_error":
-            line = f"✗ {event['node_name']}: {event['error']}"
-        else:
+        try:
+            line = _event_line(event)
+        except Exception:  # a printer must never fail the workflow task that logs
+            self.handleError(record)
             return
-        _say(line)
+        if line:
+            _say(line)
+
+
+def _event_line(event: dict[str, Any]) -> str | None:
+    """One SOE event as `run` shows it; None for events it does not show."""
+    kind = event["event_type"]
+    if kind == "signals_broadcast":
+        line = f"  signals {', '.join(event['signals'])}"
+    elif kind == "node_execution" and "tool" in event:  # a built-in changed the registry
+        target = ".".join(
+            str(event[key]) for key in ("workflow_name", "node_name") if event.get(key)
+        )
+        named = event.get("identity_name") or event.get("field_name") or target
+        line = f"  {event['tool']}: {named}"
+    elif kind == "node_execution" and "children" in event:
+        count = len(event["children"])
+        line = f"  {event['node_name']}: starts {count} child execution(s) of {event['child_workflow']}"
+    elif kind == "node_execution":
+        line = f"▶ {event['node_name']} ({event['node_type']})"
+    elif kind == "tool_call" and "meta_tool" in event:
+        line = f"  soe_call_tool: calls {event['invoked_tool']}({event['arguments']})"
+    elif kind == "tool_call":
+        status = event["status"]
+        detail = f": {event['error']}" if event.get("error") else ""
+        line = f"  {event['node_name']}: tool {event['tool_name']} {status}{detail}"
+    elif kind == "llm_response":
+        status = {"ok": "answer accepted", "invalid": "answer refused", "failed": "call failed"}
+        stage = f"{event['stage']} " if event.get("stage") else ""
+        detail = f": {event['error']}" if event.get("error") else ""
+        line = (
+            f"  {event['node_name']}: LLM {stage}{status[event['status']]} "
+            f"(attempt {event['attempt']}){detail}"
+        )
+    elif kind == "agent_tool_call":
+        line = f"  {event['node_name']}: calls {event['tool_name']}({event['tool_args']})"
+    elif kind == "agent_tool_result":
+        line = f"  {event['node_name']}: {event['tool_name']} returned {event['result_preview']}"
+    elif kind == "node_error":
+        line = f"✗ {event['node_name']}: {event['error']}"
+    else:
+        return None
+    return line
 
 
 def _show_node_events() -> None:

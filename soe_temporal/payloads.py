@@ -7,12 +7,15 @@ defaults; never rename, retype or remove one (see DESIGN.md and STYLE.md §4).
 from dataclasses import dataclass, field
 from typing import Any
 
+from .engine.commands import TreeConfigChange
 from .engine.state import ExecutionState
 
 WORKFLOW_TYPE = "SoeWorkflow"
 SIGNAL_NAME = "soe_signal"
 CHILD_MESSAGE_SIGNAL = "soe_child_message"
 HISTORY_APPEND_SIGNAL = "soe_history_append"
+# soe_copy_context from another execution: whole field histories to put in place (F-BI-14).
+REPLACE_FIELDS_SIGNAL = "soe_replace_fields"
 TOOL_ACTIVITY = "soe.tool"
 LLM_ACTIVITY = "soe.llm"
 READ_HISTORY_ACTIVITY = "soe.read_history"
@@ -26,6 +29,8 @@ WORKFLOWS_QUERY = "soe_workflows"
 CONFIG_QUERY = "soe_config"
 STATUS_QUERY = "soe_status"
 CONVERSATION_QUERY = "soe_conversation"
+# What soe_list_contexts shows of an execution (F-BI-15).
+SUMMARY_QUERY = "soe_summary"
 
 PAYLOAD_VERSION = 1
 
@@ -165,6 +170,9 @@ class ChildMessage:
     child_execution_id: str
     updates: list[list[Any]] = field(default_factory=list)
     signals: list[list[str]] = field(default_factory=list)
+    # Changes to the tree's identities or context schema made below, on their way up to
+    # the main execution (F-BI-21), applied before the signals.
+    tree_changes: list[TreeConfigChange] = field(default_factory=list)
 
 
 @dataclass

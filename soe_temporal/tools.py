@@ -7,19 +7,16 @@ options (timeouts, retry policy, ``local``) that applies to every node using the
 
 from __future__ import annotations
 
-import collections.abc
 import functools
-import inspect
-import types
-import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator
 
 from .config import config_schema, temporal_options_problem
+from .engine.calls import parameter_value
+from .engine.signatures import ToolDescription, describe_function
 from .errors import ConfigError
 
 
@@ -31,10 +28,6 @@ class ToolEntry:
     failure_signal: str | None = None
     process_accumulated: bool = False
     temporal: dict[str, Any] = field(default_factory=dict)
-
-
-class ToolParameterError(ValueError):
-    """The arguments in a node's context_parameter_field cannot be read."""
 
 
 def normalize_registry(registry: Mapping[str, Any] | None) -> dict[str, ToolEntry]:
@@ -95,13 +88,7 @@ def shape_arguments(
     if parameter_history is None:
         return [], dict(parameters or {})
     value: Any = parameter_history if entry.process_accumulated else parameter_history[-1]
-    if isinstance(value, str):
-        try:
-            value = yaml.safe_load(value)
-        except yaml.YAMLError as error:
-            raise ToolParameterError(
-                f"Tool '{entry.name}': the parameter field is a string but not valid JSON/YAML: {error}"
-            ) from None
+    value = parameter_value(value, entry.name)
     if entry.process_accumulated and isinstance(value, list):
         return [value], {}
     if not isinstance(value, Mapping):
@@ -112,82 +99,6 @@ def shape_arguments(
     return [], dict(value)
 
 
-@dataclass(frozen=True)
-class ToolDescription:
-    """How an agent sees a tool (F-AGENT-2/3/7): by its function's own name, with the
-    signature text shown to the model and a JSON Schema of its arguments."""
-
-    function_name: str
-    signature: str
-    arguments_schema: dict[str, Any]
-
-
 def describe_tool(entry: ToolEntry) -> ToolDescription:
-    function = entry.function
-    name = getattr(function, "__name__", entry.name)
-    try:
-        signature = inspect.signature(function)
-    except (TypeError, ValueError):
-        signature = None
-    try:
-        hints = typing.get_type_hints(function)
-    except Exception:
-        hints = {}
-    shown: list[str] = []
-    properties: dict[str, Any] = {}
-    required: list[str] = []
-    for parameter in signature.parameters.values() if signature else []:
-        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
-            continue
-        # Shown as SOE shows it (the annotation as written, a string under postponed
-        # annotations); the schema needs it resolved.
-        missing = parameter.annotation is inspect.Parameter.empty
-        shown.append(f"{parameter.name}: {'Any' if missing else parameter.annotation}")
-        resolved = hints.get(parameter.name, parameter.annotation)
-        schema = {} if missing else annotation_schema(resolved)
-        schema = {**schema, "title": parameter.name.replace("_", " ").title()}
-        if parameter.default is inspect.Parameter.empty:
-            required.append(parameter.name)
-        elif _is_json(parameter.default):
-            schema["default"] = parameter.default
-        properties[parameter.name] = schema
-    doc = inspect.getdoc(function) or "No description"
-    arguments: dict[str, Any] = {
-        "properties": properties,
-        "required": required,
-        "title": f"{name}Arguments",
-        "type": "object",
-    }
-    return ToolDescription(name, f"{name}({', '.join(shown)})\n  {doc}", arguments)
-
-
-_SIMPLE_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean",
-                 list: "array", tuple: "array", dict: "object"}  # fmt: skip
-
-
-def annotation_schema(annotation: Any) -> dict[str, Any]:
-    """A JSON Schema for a Python annotation, as far as one can say (``{}`` is any)."""
-    if annotation in _SIMPLE_TYPES:
-        return {"type": _SIMPLE_TYPES[annotation]}
-    origin = typing.get_origin(annotation)
-    arguments = typing.get_args(annotation)
-    if origin in (typing.Union, types.UnionType):
-        options = [annotation_schema(a) for a in arguments if a is not type(None)]
-        nullable = type(None) in arguments
-        if len(options) == 1 and nullable:
-            return {"anyOf": [options[0], {"type": "null"}]}
-        return {"anyOf": options + ([{"type": "null"}] if nullable else [])}
-    if origin in (list, tuple, set, frozenset) or origin is collections.abc.Sequence:
-        schema: dict[str, Any] = {"type": "array"}
-        if arguments and origin is not tuple:
-            schema["items"] = annotation_schema(arguments[0])
-        return schema
-    if origin in (dict, collections.abc.Mapping):
-        return {"type": "object"}
-    if origin is typing.Literal:
-        return {"enum": list(arguments)}
-    return {}
-
-
-def _is_json(value: Any) -> bool:
-    return value is None or isinstance(value, (str, int, float, bool, list, dict))
+    """How an agent sees a registry tool: by its function's own name (F-AGENT-2/3)."""
+    return describe_function(entry.function, getattr(entry.function, "__name__", entry.name))

@@ -23,6 +23,7 @@ from .activity_options import (
     plan_activity,
 )
 from .engine import CallTool, Command, EngineSettings, Execution, ToolOutcome
+from .engine.builtins import context_summary
 from .engine.commands import (
     CallLlm,
     ChildrenStarted,
@@ -51,8 +52,10 @@ from .payloads import (
     MEMO_PARENT_ID,
     MEMO_WORKFLOW,
     READ_HISTORY_ACTIVITY,
+    REPLACE_FIELDS_SIGNAL,
     SIGNAL_NAME,
     STATUS_QUERY,
+    SUMMARY_QUERY,
     TOOL_ACTIVITY,
     TOOL_NOT_FOUND,
     TOOL_PARAMETER_ERROR,
@@ -170,6 +173,11 @@ class SoeWorkflow:
         """Turns for the tree's conversation history, from a node in a child (F-HIST)."""
         self._execution.apply_history_append(append)
 
+    @workflow.signal(name=REPLACE_FIELDS_SIGNAL)
+    def soe_replace_fields(self, histories: dict[str, list[Any]]) -> None:
+        """Whole field histories copied here from another execution (F-BI-14)."""
+        self._execution.replace_fields(histories)
+
     @workflow.query(name=CONVERSATION_QUERY)
     def soe_conversation(self) -> list[dict[str, Any]]:
         """The tree's conversation history (kept by the main execution)."""
@@ -180,7 +188,9 @@ class SoeWorkflow:
         """A child's context updates and forwarded signals (F-CHILD-8/9)."""
         self._execution.receive_from_child(
             message.child_execution_id,
-            MessageToParent([(k, v) for k, v in message.updates], message.signals),
+            MessageToParent(
+                [(k, v) for k, v in message.updates], message.signals, message.tree_changes
+            ),
         )
 
     @workflow.signal(name=SIGNAL_NAME)
@@ -241,6 +251,11 @@ class SoeWorkflow:
             "identities": state.identities,
         }
 
+    @workflow.query(name=SUMMARY_QUERY)
+    def soe_summary(self) -> dict[str, Any]:
+        """What soe_list_contexts shows of this execution (F-BI-15)."""
+        return context_summary(self._execution.context)
+
     @workflow.query(name=STATUS_QUERY)
     def soe_status(self) -> dict[str, Any]:
         execution = self._execution
@@ -266,6 +281,7 @@ class SoeWorkflow:
                 execution.state.execution_id,
                 [[name, value] for name, value in message.updates],
                 message.signals,
+                message.tree_changes,
             )
             parent_id = execution.context[PARENT]["parent_execution_id"]
             self._send(parent_id, CHILD_MESSAGE_SIGNAL, child_message)
@@ -614,6 +630,7 @@ def _failed_tool_outcome(call: CallTool, error: ActivityError, known: ToolOption
             max_retries=details.max_retries,
             failure_signal=details.failure_signal,
             final=cause.type == TOOL_RESULT_INVALID,
+            exception_type=details.exception_type,
         )
     # Temporal gave up (timeouts, lost workers): one failed SOE attempt.
     return ToolOutcome(

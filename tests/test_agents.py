@@ -191,7 +191,7 @@ async def test_the_research_agent_example_runs_offline_on_the_fake_provider():
         )
         context = await env.soe.get_context(eid)
     assert context["__operational__"]["signals"] == ["START", "ANSWERED"]
-    assert context["__operational__"]["tool_calls"] == 1
+    assert context["__operational__"]["tool_calls"] == 2  # each listed tool, once
     assert context["answer"][0].startswith("fake LLM answer to:")
 
 

@@ -227,3 +227,28 @@ async def test_run_the_agent_example_offline_with_the_fake_provider(dev_server: 
     assert context["__operational__"]["signals"] == ["START", "ANSWERED"]
     assert "Researcher: calls search_notes" in ran.stderr
     assert "the offline fake LLM" in ran.stderr
+
+
+async def test_run_the_self_evolving_example_shows_each_injection(dev_server: DevServerInfo):
+    env = dev_server.env(SOE_TASK_QUEUE=f"evolve-{uuid.uuid4().hex[:6]}")
+    env.pop("SOE_LLM", None)
+    ran = _cli(
+        [
+            "run",
+            "examples/self_evolving.yaml",
+            "--workflow",
+            "main",
+            "--signal",
+            "START",
+            "--context",
+            '{"draft": "Durable state."}',
+        ],
+        env,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert "Logging error" not in ran.stderr
+    context = json.loads(ran.stdout)
+    assert context["__operational__"]["signals"] == ["START", "EVOLVED", "REVIEWED", "COMPLETE"]
+    assert "  soe_inject_workflow: review" in ran.stderr
+    assert "  soe_inject_node: main.SendToReview" in ran.stderr
+    assert "  SendToReview: starts 1 child execution(s) of review" in ran.stderr

@@ -19,13 +19,16 @@ from ..llm.response import (
     llm_response_model,
     read_answer,
 )
+from .builtins import describe_builtin, is_builtin
+from .calls import settle, start_tool_call
 from .commands import CallLlm, CallTool, Command, LlmOutcome, ToolOutcome
 from .context import write_field
 from .history import conversation_for, system_message
 from .llm import DEFAULT_RETRIES, EmissionPlan, schema_entry
 from .operational import count_error, count_llm_call, count_tool_call
 from .prompts import prompt_context
-from .state import Firing
+from .signatures import ToolDescription
+from .state import Firing, ToolFacts
 from .templates import render_prompt
 
 if TYPE_CHECKING:
@@ -162,12 +165,16 @@ def fire_agent(
     signatures = []
     for name in config.get("tools") or []:
         key = agent_tools.get(name)
+        if key is None and is_builtin(name):
+            # F-AGENT-3: a listed built-in, for this run only (our Q-10 fix), by the name
+            # it is called by (our Q-12 fix).
+            key = agent_tools[name] = name
         if key is None:
             error = f"Tool '{name}' not found in registry or builtins"
             count_error(context)
             execution.record_failure(firing, error, handled=False)
             return None
-        signatures.append(execution.tools[key].signature)
+        signatures.append(_describe(execution, key).signature)
     execution.record_event(
         "agent_tools_loaded",
         node_name=firing.node_name,
@@ -193,6 +200,11 @@ def fire_agent(
 def _agent_registry(execution: Execution) -> dict[str, str]:
     """F-AGENT-2: every registry tool, by its function's own name (the last one wins)."""
     return {facts.function_name or key: key for key, facts in execution.tools.items()}
+
+
+def _describe(execution: Execution, key: str) -> ToolFacts | ToolDescription:
+    """A registry tool as the worker described it, else the built-in of that name."""
+    return execution.tools.get(key) or describe_builtin(key)
 
 
 def apply_agent_outcome(execution: Execution, running: RunningAgent, outcome: Any) -> list[Command]:
@@ -317,7 +329,7 @@ def _decided(execution: Execution, running: RunningAgent, answer: Answer) -> Com
         running.last_error = f"Tool '{tool_name}' not found or not available."
         _append_entry(execution, running, {"role": "system_error", "content": running.last_error})
         return _next_decision(execution, running)
-    arguments = ResponseModel(execution.tools[key].arguments_schema or _NO_ARGUMENTS, None)
+    arguments = ResponseModel(_describe(execution, key).arguments_schema or _NO_ARGUMENTS, None)
     document = input_document(
         task_description=running.task_description,
         context=running.context_json,
@@ -330,8 +342,9 @@ def _decided(execution: Execution, running: RunningAgent, answer: Answer) -> Com
 _NO_ARGUMENTS = {"properties": {}, "title": "Arguments", "type": "object"}
 
 
-def _call_tool(execution: Execution, running: RunningAgent, arguments: Any) -> CallTool:
-    """F-AGENT-7 steps 3-4: count the call and run the tool (its retries are attempts)."""
+def _call_tool(execution: Execution, running: RunningAgent, arguments: Any) -> Command | None:
+    """F-AGENT-7 steps 3-4: count the call and run the tool (its retries are attempts); a
+    built-in that runs here answers at once."""
     firing = running.firing
     count_tool_call(execution.context)
     execution.record_event(
@@ -340,20 +353,14 @@ def _call_tool(execution: Execution, running: RunningAgent, arguments: Any) -> C
         tool_name=running.tool_name,
         tool_args=arguments,
     )
-    call = CallTool(
-        call_id=execution.new_call_id(),
-        workflow_name=firing.workflow_name,
-        node_name=firing.node_name,
-        tool_name=running.agent_tools[running.tool_name],
-        attempt=1,
-        parameters=dict(arguments or {}),
-        parameter_history=None,
-        temporal=firing.config.get("temporal"),
-        as_text=True,
-    )
-    running.stage, running.call = "tool", call
-    execution.track(call.call_id, running)
-    return call
+    key = running.agent_tools[running.tool_name]
+    parameters = dict(arguments or {})
+    start = start_tool_call(execution, firing, key, parameters, None, as_text=True)
+    running.stage, running.call = "tool", start.call
+    if start.outcome is not None:  # a built-in ran here
+        return _after_tool(execution, running, start.outcome)
+    execution.track(start.call.call_id, running)
+    return start.call
 
 
 def _after_tool(
@@ -362,6 +369,7 @@ def _after_tool(
     """F-AGENT-7 steps 4-6: the result (or error) joins the conversation; loop again."""
     call = running.call
     assert isinstance(call, CallTool)
+    outcome = settle(call, outcome, as_text=True)
     if outcome.status == "ok":
         text = outcome.result if isinstance(outcome.result, str) else str(outcome.result)
         preview = text[:RESULT_PREVIEW_CHARACTERS] + (

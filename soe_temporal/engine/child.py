@@ -92,6 +92,7 @@ def fire_child(execution: Execution, firing: Firing) -> StartChildren | None:
     )
     execution.record_event(
         "node_execution",
+        node_name=firing.node_name,
         node_type="child",
         child_workflow=child_workflow,
         parent_id=state.execution_id,

@@ -27,6 +27,8 @@ class CallTool:
     temporal: dict[str, Any] | None
     # An agent's call: the result is wanted as text, its Python string form (F-AGENT-7).
     as_text: bool = False
+    # "soe_call_tool" when a node reached this registry tool through that built-in.
+    via: str = ""
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,8 @@ class ToolOutcome:
     # The tool ran but its result cannot be kept (not JSON, too large): running it again
     # would not help, so the attempt is the last one.
     final: bool = False
+    # The class of the tool's exception (TypeError: the arguments did not fit).
+    exception_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,13 +128,24 @@ class ChildrenStarted:
 
 
 @dataclass
+class TreeConfigChange:
+    """A change to the tree's identities or context schema (F-BI-10/11/17/18), made in a
+    child and carried up to the main execution (our Q-30 fix). ``None`` removes an entry."""
+
+    identities: dict[str, str | None] = field(default_factory=dict)
+    context_schema: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class MessageToParent:
     """What a child tells its parent after a step (F-CHILD-8/9): new values of the fields
     in context_updates_to_parent (each sent once, our Q-28 decision), then the signal lists
-    to broadcast there. Data always travels with or before the signals that announce it."""
+    to broadcast there. Data always travels with or before the signals that announce it,
+    and so do changes to the tree's identities and context schema."""
 
     updates: list[tuple[str, Any]] = field(default_factory=list)
     signals: list[list[str]] = field(default_factory=list)
+    tree_changes: list[TreeConfigChange] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

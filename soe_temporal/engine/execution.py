@@ -18,8 +18,14 @@ from typing import Any, ClassVar, Protocol
 
 from .agent import RunningAgent, fire_agent
 from .child import RunningChildStart, fire_child
-from .commands import Command, HistoryAppend, MessageToParent, Outcome
-from .context import PARENT, build_initial_context, inherit_context, write_field
+from .commands import Command, HistoryAppend, MessageToParent, Outcome, TreeConfigChange
+from .context import (
+    PARENT,
+    build_initial_context,
+    inherit_context,
+    is_internal_field,
+    write_field,
+)
 from .history import RunningHistoryRead, history_is_local, needs_history_read, read_history
 from .llm import RunningLlmCall, fire_llm
 from .operational import count_error, count_node, ensure_operational, record_signals
@@ -273,14 +279,22 @@ class Execution:
         with that child's signal, F-PAT-8).
         """
         message = self._to_parent
-        if not message.signals and (not message.updates or self.state.pending):
-            return None
-        self._to_parent = MessageToParent()
-        return message
+        if message.signals or (message.updates and not self.state.pending):
+            self._to_parent = MessageToParent()
+            return message
+        if message.tree_changes:  # they go at once; the values keep waiting
+            changes, message.tree_changes = message.tree_changes, []
+            return MessageToParent(tree_changes=changes)
+        return None
 
     def receive_from_child(self, child_id: str, message: MessageToParent) -> None:
         """F-CHILD-8/9 on the parent's side: queued with the signals, in arrival order; the
-        data is written just before its first broadcast."""
+        data is written just before its first broadcast. Tree config changes apply at once
+        (and go on up)."""
+        for change in message.tree_changes:
+            self.apply_tree_config_change(change)
+        if not message.updates and not message.signals:
+            return
         cascade = self.state.next_cascade
         self.state.next_cascade += 1
         self.state.progress += 1
@@ -309,6 +323,35 @@ class Execution:
         if append.opening and not history:
             history.append({"role": "system", "content": append.opening})
         history.extend(append.entries)
+
+    def change_tree_config(
+        self,
+        identities: dict[str, str | None] | None = None,
+        context_schema: dict[str, Any] | None = None,
+    ) -> None:
+        """Change the tree's identities or context schema (``None`` removes an entry): here,
+        and up the tree to the main execution; each execution on the way hands them to the
+        children it starts afterwards."""
+        self.apply_tree_config_change(
+            TreeConfigChange(dict(identities or {}), copy.deepcopy(context_schema or {}))
+        )
+
+    def apply_tree_config_change(self, change: TreeConfigChange) -> None:
+        state = self.state
+        state.identities = _changed(state.identities, change.identities)
+        state.context_schema = _changed(state.context_schema, change.context_schema)
+        state.progress += 1
+        parent = self.context.get(PARENT)
+        if isinstance(parent, dict) and parent.get("parent_execution_id"):
+            self._to_parent.tree_changes.append(copy.deepcopy(change))
+
+    def replace_fields(self, histories: dict[str, list[Any]]) -> None:
+        """Put whole field histories in place (soe_copy_context, F-BI-14); fields starting
+        with ``__`` are never replaced."""
+        for name, history in histories.items():
+            if not is_internal_field(name) and isinstance(history, list):
+                self.context[name] = copy.deepcopy(history)
+        self.state.progress += 1
 
     def take_history_appends(self) -> list[HistoryAppend]:
         """Appends for the main execution's history, in order (the host sends them)."""
@@ -451,6 +494,16 @@ class Execution:
         for key in [k for k in firings if int(k) not in live]:
             del firings[key]
         self.state.halted_cascades = [c for c in self.state.halted_cascades if c in live]
+
+
+def _changed(entries: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    result = dict(entries)
+    for name, value in changes.items():
+        if value is None:
+            result.pop(name, None)
+        else:
+            result[name] = copy.deepcopy(value)
+    return result
 
 
 def _unavailable_message(firing: Firing, node_type: Any) -> str:

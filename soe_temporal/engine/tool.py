@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .calls import settle, start_tool_call
 from .commands import CallTool, ToolOutcome
 from .context import is_internal_field
 from .emissions import is_jinja_condition, programmatic_emission
@@ -49,8 +50,9 @@ def render_parameters(value: Any, context: dict[str, Any]) -> Any:
     return value
 
 
-def fire_tool(execution: Execution, firing: Firing) -> CallTool:
-    """F-TOOL-2 steps 2-3: resolve the parameters (F-TOOL-4) and ask for the first attempt."""
+def fire_tool(execution: Execution, firing: Firing) -> CallTool | None:
+    """F-TOOL-2 steps 2-3: resolve the parameters (F-TOOL-4) and ask for the first attempt
+    (a built-in that runs here has its outcome at once)."""
     config = firing.config
     context = execution.context
     parameters: dict[str, Any] | None = None
@@ -67,19 +69,14 @@ def fire_tool(execution: Execution, firing: Firing) -> CallTool:
     else:
         parameters = {}
     needs_snapshot = any(is_jinja_condition(e) for e in config.get("event_emissions") or [])
-    call = CallTool(
-        call_id=execution.new_call_id(),
-        workflow_name=firing.workflow_name,
-        node_name=firing.node_name,
-        tool_name=config["tool_name"],
-        attempt=1,
-        parameters=parameters,
-        parameter_history=parameter_history,
-        temporal=config.get("temporal"),
-    )
     snapshot = copy.deepcopy(context) if needs_snapshot else None
-    execution.track(call.call_id, RunningToolCall(firing, call, snapshot))
-    return call
+    start = start_tool_call(execution, firing, config["tool_name"], parameters, parameter_history)
+    running = RunningToolCall(firing, start.call, snapshot)
+    if start.outcome is not None:  # a built-in ran here
+        apply_tool_outcome(execution, running, start.outcome)
+        return None
+    execution.track(start.call.call_id, running)
+    return start.call
 
 
 def apply_tool_outcome(
@@ -87,6 +84,7 @@ def apply_tool_outcome(
 ) -> list[CallTool]:
     """F-TOOL-7..11 for one finished attempt; returns the next attempt, if any."""
     firing, call = running.firing, running.call
+    outcome = settle(call, outcome)
     context = execution.context
     output_field = firing.config.get("output_field")
 
@@ -123,16 +121,7 @@ def apply_tool_outcome(
 
     if call.attempt <= outcome.max_retries and not outcome.final:
         count_error(context)
-        retry = CallTool(
-            call_id=execution.new_call_id(),
-            workflow_name=call.workflow_name,
-            node_name=call.node_name,
-            tool_name=call.tool_name,
-            attempt=call.attempt + 1,
-            parameters=call.parameters,
-            parameter_history=call.parameter_history,
-            temporal=call.temporal,
-        )
+        retry = replace(call, call_id=execution.new_call_id(), attempt=call.attempt + 1)
         execution.track(retry.call_id, RunningToolCall(firing, retry, running.snapshot))
         return [retry]
 

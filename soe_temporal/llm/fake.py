@@ -28,25 +28,51 @@ class FakeProvider:
 def fake_answer(prompt: str) -> str:
     """A schema-valid answer to an SOE prompt.
 
-    As an agent's router, it calls the first available tool once, then finishes.
+    As an agent, it calls each available tool once, in the order listed, then finishes.
+    A tool's arguments are taken from a line ``tool_name: {JSON}`` of the task when there
+    is one (so an example can say exactly what to call), else made up from its schema.
     """
-    schema = _schema_in(prompt)
-    task = _task_in(prompt)
     decision = _agent_decision(prompt)
     if decision is not None:
         return json.dumps(decision)
-    return json.dumps(_instance(schema, task))
+    arguments = _arguments_in_task(prompt)
+    if arguments is not None:
+        return json.dumps(arguments)
+    return json.dumps(_instance(_schema_in(prompt), _task_in(prompt)))
 
 
 def _agent_decision(prompt: str) -> dict[str, Any] | None:
     document = _document(prompt)
     if "available_tools" not in document:
         return None
-    tools = str(document.get("available_tools") or "")
-    used_a_tool = "[Tool: " in str(document.get("conversation_history") or "")
-    if not tools or used_a_tool:
-        return {"action": "finish", "tool_name": None}
-    return {"action": "call_tool", "tool_name": tools.split("(", 1)[0].strip()}
+    tools = [
+        block.split("(", 1)[0].strip()
+        for block in str(document.get("available_tools") or "").split("\n\n")
+        if block.strip()
+    ]
+    history = str(document.get("conversation_history") or "")
+    for tool in tools:
+        if f"[Tool: {tool}]" not in history and f"[Tool Error: {tool}]" not in history:
+            return {"action": "call_tool", "tool_name": tool}
+    return {"action": "finish", "tool_name": None}
+
+
+def _arguments_in_task(prompt: str) -> dict[str, Any] | None:
+    """At an agent's parameter stage: the JSON given for this tool in the task, if any."""
+    document = _document(prompt)
+    tool = document.get("tool_name")
+    if not tool or "available_tools" in document:
+        return None
+    lead = f"{tool}:"
+    for line in str(document.get("task_description") or "").splitlines():
+        line = line.strip()
+        if line.startswith(lead):
+            try:
+                arguments = json.loads(line[len(lead) :])
+            except json.JSONDecodeError:
+                return None
+            return arguments if isinstance(arguments, dict) else None
+    return None
 
 
 def _document(prompt: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Record the histories the replay test replays: `python -m tests.histories.record`.
+"""Record the histories the replay test replays: `python -m tests.histories.record [NAME ...]`.
 
 Run it after a change that is *meant* to alter histories (and say so in the commit);
 the committed histories are how we notice changes that would break running executions.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -117,6 +118,41 @@ async def children(env: SoeTestEnvironment) -> str:
     return await env.soe.orchestrate(EXAMPLES / "fanout_field.yaml", "batch", ["BEGIN"], context)
 
 
+async def self_evolving(env: SoeTestEnvironment) -> str:
+    context = {"draft": "Temporal keeps workflow state durable."}
+    return await env.soe.orchestrate(EXAMPLES / "self_evolving.yaml", "main", ["START"], context)
+
+
+BUILTINS_CONFIG = """
+workflows:
+  main:
+    Spawn:
+      node_type: child
+      event_triggers: [START]
+      child_workflow_name: helper
+      child_initial_signals: [WORK]
+      signals_to_parent: [CHANGED]
+    Docs:
+      node_type: tool
+      event_triggers: [CHANGED]
+      tool_name: soe_explore_docs
+      parameters: {path: docs, action: list}
+      output_field: docs
+  helper:
+    Identity:
+      node_type: tool
+      event_triggers: [WORK]
+      tool_name: soe_inject_identity
+      parameters: {identity_name: critic, system_prompt: Be harsh.}
+      output_field: changed
+      event_emissions: [{signal_name: CHANGED}]
+"""
+
+
+async def builtins(env: SoeTestEnvironment) -> str:
+    return await env.soe.orchestrate(BUILTINS_CONFIG, "main", ["START"], {})
+
+
 SCENARIOS: dict[str, Scenario] = {
     "approval": approval,
     "notify": notify,
@@ -126,6 +162,8 @@ SCENARIOS: dict[str, Scenario] = {
     "llm": llm,
     "agent": agent,
     "children": children,
+    "self_evolving": self_evolving,
+    "builtins": builtins,
 }
 
 
@@ -142,12 +180,16 @@ async def record(name: str, scenario: Scenario) -> dict:
         return {"workflow_id": eid, "history": json.loads(history.to_json())}
 
 
-async def main() -> None:
+async def main(names: list[str]) -> None:
+    """Record the scenarios named (all of them when none is), keeping the others as they
+    are: an older history that still replays is the better evidence."""
     for name, scenario in SCENARIOS.items():
+        if names and name not in names:
+            continue
         path = HERE / f"{name}.json"
         path.write_text(json.dumps(await record(name, scenario), indent=1) + "\n")
         print(f"wrote {path}")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

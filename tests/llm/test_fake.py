@@ -141,3 +141,46 @@ def test_fake_answers_the_engines_prompts_end_to_end():
     assert execution.state.failures == []
     assert execution.context["person"][0]["name"].startswith("fake")
     assert "DONE" in execution.context["__operational__"]["signals"]
+
+
+def _router_prompt(tools: str, history: str) -> str:
+    document = input_document(
+        instructions="decide",
+        task_description="task",
+        context="{}",
+        available_tools=tools,
+        conversation_history=history,
+    )
+    return assemble_prompt(document, {"type": "object"})
+
+
+def test_fake_agent_calls_each_listed_tool_once_in_order_then_finishes():
+    tools = "search(query: str)\n  Find.\n\ncount(text: str)\n  Count."
+    decisions = [
+        json.loads(fake_answer(_router_prompt(tools, history)))
+        for history in ("", "[Tool: search]\nfound", "[Tool: search]\nx\n\n[Tool Error: count]\ny")
+    ]
+    assert decisions == [
+        {"action": "call_tool", "tool_name": "search"},
+        {"action": "call_tool", "tool_name": "count"},
+        {"action": "finish", "tool_name": None},
+    ]
+
+
+def test_fake_agent_takes_a_tools_arguments_from_the_task():
+    task = 'Do it.\nsoe_inject_node: {"workflow_name": "main", "node_name": "N"}\nThen finish.'
+    document = input_document(
+        task_description=task, context="{}", tool_name="soe_inject_node", conversation_history=""
+    )
+    schema = {"type": "object", "properties": {"workflow_name": {"type": "string"}}}
+    answer = json.loads(fake_answer(assemble_prompt(document, schema)))
+    assert answer == {"workflow_name": "main", "node_name": "N"}
+
+
+def test_fake_agent_without_arguments_in_the_task_makes_them_up_from_the_schema():
+    document = input_document(
+        task_description="Do it.", context="{}", tool_name="count", conversation_history=""
+    )
+    schema = {"type": "object", "properties": {"text": {"type": "string"}}}
+    answer = json.loads(fake_answer(assemble_prompt(document, schema)))
+    assert answer["text"].startswith("fake LLM answer to:")

@@ -1,0 +1,150 @@
+"""How a node reaches a tool by name (F-TOOL-3, F-AGENT-3, F-BI-1, F-BI-20).
+
+A tool of the worker's registry wins (user tools shadow built-ins) and runs as an activity.
+A built-in that only touches this execution runs here, at once; one that needs I/O runs in
+the activity too. ``soe_call_tool`` turns into a call of the registry tool it names, whose
+outcome comes back wrapped the way SOE reports it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from .builtins import call_builtin, is_builtin, runs_in_workflow
+from .commands import CallTool, ToolOutcome
+from .operational import count_tool_call
+from .state import Firing
+
+if TYPE_CHECKING:
+    from .execution import Execution
+
+CALL_TOOL = "soe_call_tool"
+
+
+@dataclass(frozen=True)
+class ToolStart:
+    """The call, and its outcome when a built-in already ran it here; without an outcome
+    the host runs the call."""
+
+    call: CallTool
+    outcome: ToolOutcome | None = None
+
+
+def start_tool_call(
+    execution: Execution,
+    firing: Firing,
+    tool_name: str,
+    parameters: dict[str, Any] | None,
+    parameter_history: list[Any] | None,
+    as_text: bool = False,
+) -> ToolStart:
+    call = CallTool("", firing.workflow_name, firing.node_name, tool_name, 1, parameters,
+                    parameter_history, firing.config.get("temporal"), as_text)  # fmt: skip
+    if tool_name not in execution.tools and is_builtin(tool_name):
+        try:
+            arguments = builtin_arguments(tool_name, parameters, parameter_history)
+        except ToolParameterError as error:
+            return ToolStart(call, ToolOutcome("setup_failed", error=str(error)))
+        except TypeError as error:
+            return ToolStart(call, ToolOutcome("failed", error=str(error)))
+        if tool_name == CALL_TOOL:
+            return _call_tool(execution, call, arguments)
+        if runs_in_workflow(tool_name, arguments, execution.state.execution_id):
+            return ToolStart(call, _run_here(execution, tool_name, arguments))
+    return ToolStart(replace(call, call_id=execution.new_call_id()))
+
+
+class ToolParameterError(ValueError):
+    """The parameter field is text but not valid JSON/YAML: the tool cannot be called at
+    all (F-TOOL-6), a setup failure rather than an attempt."""
+
+
+def parameter_value(value: Any, tool_name: str) -> Any:
+    """F-TOOL-6: a parameter field holding text is read as JSON/YAML."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError as error:
+        raise ToolParameterError(
+            f"Tool '{tool_name}': the parameter field is a string but not valid JSON/YAML: {error}"
+        ) from None
+
+
+def builtin_arguments(
+    tool_name: str, parameters: dict[str, Any] | None, history: list[Any] | None
+) -> dict[str, Any]:
+    """F-TOOL-4/6 for a built-in: inline parameters, else the field's latest value."""
+    if history is None:
+        return dict(parameters or {})
+    value = parameter_value(history[-1], tool_name)
+    if not isinstance(value, dict):
+        raise TypeError(
+            f"{tool_name}() argument after ** must be a mapping, not {type(value).__name__}"
+        )
+    return value
+
+
+def _run_here(execution: Execution, name: str, arguments: dict[str, Any]) -> ToolOutcome:
+    """A built-in's own exception is the attempt's failure (F-BI-1); max_retries is 0."""
+    try:
+        return ToolOutcome("ok", result=call_builtin(execution, name, arguments))
+    except (TypeError, ValueError) as error:
+        return ToolOutcome("failed", error=str(error), exception_type=type(error).__name__)
+
+
+def _call_tool(execution: Execution, call: CallTool, arguments: dict[str, Any]) -> ToolStart:
+    """F-BI-20: errors are returned as the result, never raised."""
+    target = arguments.get("tool_name")
+    text = arguments.get("arguments", "{}")
+    if not isinstance(text, str):
+        return ToolStart(call, ToolOutcome("failed", error="'arguments' must be a JSON string"))
+    try:
+        parsed = json.loads(text or "{}")
+    except json.JSONDecodeError as error:
+        result = {"error": f"Invalid JSON arguments: {error}", "tool_name": target}
+        return ToolStart(call, ToolOutcome("ok", result=result))
+    if target not in execution.tools:  # Q-36 (kept): the registry only
+        result = {
+            "error": f"Tool '{target}' not found",
+            "available_tools": list(execution.tools)[:20],
+        }
+        return ToolStart(call, ToolOutcome("ok", result=result))
+    count_tool_call(execution.context)  # F-OPS-5: the dispatch counts too
+    execution.record_event("tool_call", meta_tool="call_tool", invoked_tool=target, arguments=text)
+    dispatched = replace(
+        call,
+        call_id=execution.new_call_id(),
+        tool_name=target,
+        parameters=parsed if isinstance(parsed, dict) else {},
+        parameter_history=None,
+        as_text=False,
+        via=CALL_TOOL,
+    )
+    return ToolStart(dispatched)
+
+
+def settle(call: CallTool, outcome: ToolOutcome, as_text: bool = False) -> ToolOutcome:
+    """The outcome a node sees: a call through soe_call_tool reports success or error as its
+    result (F-BI-20); a tool it could not reach at all stays a failure."""
+    if call.via != CALL_TOOL or outcome.status == "setup_failed":
+        return outcome
+    if outcome.status == "ok":
+        result: Any = {"success": True, "tool_name": call.tool_name, "result": outcome.result}
+    elif outcome.exception_type == "TypeError":
+        result = {
+            "error": f"Argument error for '{call.tool_name}': {outcome.error}",
+            "tool_name": call.tool_name,
+        }
+    else:
+        result = {
+            "error": f"Tool '{call.tool_name}' failed: {outcome.error}",
+            "tool_name": call.tool_name,
+        }
+    if as_text:
+        result = str(result)
+    return replace(outcome, status="ok", result=result, error="", max_retries=0, final=False)
