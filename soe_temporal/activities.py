@@ -9,7 +9,9 @@ from concurrent.futures import Executor
 from typing import Any
 
 from temporalio import activity
+from temporalio.client import RPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+from temporalio.service import RPCError
 
 from .engine.builtins import is_builtin
 from .engine.calls import ToolParameterError, builtin_arguments
@@ -208,7 +210,9 @@ class SoeActivities:
             raise ApplicationError(
                 str(error), ToolFailureDetails(), type=TOOL_PARAMETER_ERROR, non_retryable=True
             ) from None
-        except (TypeError, ValueError) as error:
+        except (RPCError, RPCTimeoutOrCancelledError):
+            raise  # the server or a worker is briefly unreachable: Temporal retries
+        except Exception as error:  # the built-in refused its arguments
             raise ApplicationError(
                 str(error),
                 ToolFailureDetails(0, None, type(error).__name__),

@@ -20,6 +20,7 @@ import logging
 import os
 import signal
 import sys
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -69,15 +70,18 @@ async def run_command(args: argparse.Namespace) -> int:
     """Everything in one process: server (unless TEMPORAL_ADDRESS), worker, execution."""
     config = load_config(args.config)
     initial_context = _json_object(args.context, "--context")
-    _show_node_events()
+    # The id is chosen here so only this execution's tree is shown: the worker may also
+    # pick up executions left open on the dev server by earlier runs.
+    execution_id = args.id or str(uuid.uuid4())
+    _show_node_events(execution_id)
     llm = provider_from_environment()
     _say(f"LLM provider: {llm.description}")
     async with _server_for_run() as client:
         worker = create_worker(client, _task_queue(), call_llm=llm, tools_registry=load_tools())
         async with worker:
             soe = SoeClient(client, _task_queue())
-            execution_id = await soe.orchestrate(
-                config, args.workflow, args.signal, initial_context, execution_id=args.id
+            await soe.orchestrate(
+                config, args.workflow, args.signal, initial_context, execution_id=execution_id
             )
             for then in args.then_signal or []:
                 _say(f"sending {then} to {execution_id}")
@@ -237,19 +241,32 @@ def _say(text: str) -> None:
 
 
 class _NodeEventPrinter(logging.Handler):
-    """Prints the workflow's SOE events (nodes as they fire) on stderr."""
+    """Prints the SOE events of one execution tree (nodes as they fire) on stderr; a
+    child's lines start with its place in the tree, e.g. ``[Spawn-1]``."""
+
+    def __init__(self, execution_id: str) -> None:
+        super().__init__()
+        self._execution_id = execution_id
 
     def emit(self, record: logging.LogRecord) -> None:
         event = getattr(record, "soe_event", None)
-        if not event:
+        workflow_id = getattr(record, "temporal_workflow", {}).get("workflow_id", "")
+        if not event or not _in_tree(workflow_id, self._execution_id):
             return
         try:
             line = _event_line(event)
         except Exception:  # a printer must never fail the workflow task that logs
             self.handleError(record)
             return
+        if line and workflow_id != self._execution_id:
+            line = f"[{workflow_id[len(self._execution_id) + 1 :]}] {line}"
         if line:
             _say(line)
+
+
+def _in_tree(workflow_id: str, execution_id: str) -> bool:
+    """Whether ``workflow_id`` is the execution or one of its children (ids nest, F-CHILD)."""
+    return workflow_id == execution_id or workflow_id.startswith(f"{execution_id}/")
 
 
 def _event_line(event: dict[str, Any]) -> str | None:
@@ -293,10 +310,10 @@ def _event_line(event: dict[str, Any]) -> str | None:
     return line
 
 
-def _show_node_events() -> None:
+def _show_node_events(execution_id: str) -> None:
     logger = logging.getLogger("temporalio.workflow")
     logger.setLevel(logging.INFO)
-    logger.addHandler(_NodeEventPrinter())
+    logger.addHandler(_NodeEventPrinter(execution_id))
     logger.propagate = False
 
 

@@ -3,7 +3,9 @@
 The index is built from ``soe_temporal/docs`` on first use: a directory, its Markdown
 files, and each file's ``##``/``###`` sections with their line ranges. A file's tags come
 from its first line, ``<!-- tags: a, b -->``. Paths look like ``docs/nodes.md`` and
-``docs/nodes.md/router-nodes``.
+``docs/nodes.md/router-node``; the leading ``docs/`` may be left out, and a section may be
+named by its title (``docs/nodes.md/Router node``). Search looks through each section's
+whole text.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from pathlib import Path
 DOCS_DIRECTORY = Path(__file__).parent / "docs"
 ROOT = "docs"
 MAX_SEARCH_LINES = 20
-PREVIEW_CHARACTERS = 200
 _TAGS = re.compile(r"<!--\s*tags:\s*(.*?)\s*-->")
 _HEADING = re.compile(r"^(#{2,3})\s+(.*\S)\s*$")
 _MARKERS = {"directory": ("[DIR]", "[D]"), "file": ("[FILE]", "[F]"), "section": ("[SEC]", "[S]")}
@@ -33,7 +34,7 @@ class DocItem:
     kind: str  # directory | file | section
     title: str
     parent: str | None
-    preview: str = ""
+    text: str = ""  # what search looks through: a section's own text, a file's introduction
     # For a section: the lines of its file, 1-based and inclusive.
     lines: tuple[int, int] | None = None
     children: list[str] = field(default_factory=list)
@@ -49,7 +50,7 @@ class DocsIndex:
         self, path: str, action: str, query: str | None = None, tag: str | None = None
     ) -> str:
         """One soe_explore_docs call; errors are returned as text, as SOE does."""
-        path = (path or "").strip("/") or ROOT
+        path = self._resolve((path or "").strip("/") or ROOT)
         if action == "list":
             return self._list(path)
         if action == "read":
@@ -61,6 +62,21 @@ class DocsIndex:
         if action == "get_tags":
             return f"Available tags: {sorted(self.tags)}"
         return f"Error: Unknown action '{action}'"
+
+    def _resolve(self, path: str) -> str:
+        """The indexed path meant by ``path``, or ``path`` itself when there is none."""
+        if path in self.items or path == ".":
+            return path
+        parts = path.split("/")
+        found = ROOT
+        for part in parts[1:] if parts[0] == ROOT else parts:
+            found = next(
+                (c for c in (f"{found}/{part}", f"{found}/{_slug(part)}") if c in self.items),
+                "",
+            )
+            if not found:
+                return path
+        return found
 
     def _list(self, path: str) -> str:
         if path == ".":
@@ -121,7 +137,7 @@ class DocsIndex:
             found = {
                 path
                 for path, item in self.items.items()
-                if any(w in f"{item.path} {item.title} {item.preview}".lower() for w in words)
+                if any(w in f"{item.path} {item.title} {item.text}".lower() for w in words)
             }
             matches = sorted(
                 p
@@ -193,7 +209,7 @@ def docs_index(directory: Path = DOCS_DIRECTORY) -> DocsIndex:
         body = " ".join(
             line for line in intro if line.strip() and not line.startswith(("<!--", "# "))
         )
-        items[path] = DocItem(path, "file", title, parent, body[:PREVIEW_CHARACTERS])
+        items[path] = DocItem(path, "file", title, parent, body)
         open_sections: list[tuple[int, str]] = []  # (level, path), for nesting
         for index, (number, level, heading) in enumerate(headings):
             end = len(lines)
@@ -208,8 +224,7 @@ def docs_index(directory: Path = DOCS_DIRECTORY) -> DocsIndex:
             # Its own text, up to its first subsection (that one matches on its own).
             own_end = headings[index + 1][0] - 1 if index + 1 < len(headings) else end
             own = " ".join(line for line in lines[number:own_end] if line.strip())
-            preview = own[:PREVIEW_CHARACTERS]
-            items[section] = DocItem(section, "section", heading, owner, preview, (number, end))
+            items[section] = DocItem(section, "section", heading, owner, own, (number, end))
             items[owner].children.append(section)
             open_sections.append((level, section))
 

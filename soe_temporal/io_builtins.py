@@ -15,7 +15,7 @@ from temporalio.client import Client, RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from .docs_index import explore_docs
-from .engine.builtins import BuiltinError, plan_copy
+from .engine.builtins import BuiltinError, check_arguments, plan_copy
 from .payloads import CONTEXT_QUERY, REPLACE_FIELDS_SIGNAL, SUMMARY_QUERY, WORKFLOW_TYPE
 
 # soe_list_contexts shows the most recently started executions, at most this many.
@@ -31,6 +31,7 @@ async def run_io_builtin(
 ) -> Any:
     """One call of an I/O built-in for the execution ``execution_id``; a TypeError means
     the arguments do not fit it."""
+    check_arguments(name, arguments)
     if name == "soe_explore_docs":
         return explore_docs(**arguments)
     if name == "soe_list_contexts":

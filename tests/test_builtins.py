@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from examples.tools import TOOLS
+from soe_temporal.engine.builtins import BUILTIN_NAMES
 from soe_temporal.llm.fake import FakeProvider, fake_answer
 from soe_temporal.payloads import CONFIG_QUERY
 from soe_temporal.testing import SoeTestEnvironment
@@ -203,6 +204,25 @@ async def test_f_bi_14_copy_from_an_unknown_execution_is_an_error_result():
     assert last(context) == {"error": "Source execution 'nobody' not found"}
 
 
+async def test_f_bi_14_copy_into_an_unknown_execution_is_an_error_result():
+    node = tool(
+        "soe_copy_context", parameters={"target_execution_id": "nobody", "all_fields": True}
+    )
+    async with SoeTestEnvironment(tools_registry=REGISTRY) as env:
+        eid = await env.soe.orchestrate(config(B=node), "main", ["GO"], {"x": 1})
+        context = await env.soe.get_context(eid)
+    assert last(context) == {"error": "Target execution 'nobody' not found or closed"}
+
+
+async def test_q_10_each_execution_s_builtin_acts_on_that_execution():
+    node = tool("soe_get_context", parameters={"field": "x"})
+    async with SoeTestEnvironment(tools_registry=REGISTRY) as env:
+        first = await env.soe.orchestrate(config(B=node), "main", ["GO"], {"x": 1})
+        second = await env.soe.orchestrate(config(B=node), "main", ["GO"], {"x": 2})
+        contexts = [await env.soe.get_context(eid) for eid in (first, second)]
+    assert [last(context) for context in contexts] == [{"x": [1]}, {"x": [2]}]
+
+
 async def test_f_bi_15_list_contexts_says_when_the_server_cannot_list():
     async with SoeTestEnvironment(tools_registry=REGISTRY) as env:
         eid = await env.soe.orchestrate(config(B=tool("soe_list_contexts")), "main", ["GO"], {})
@@ -375,7 +395,7 @@ async def test_f_bi_19_available_tools_lists_the_workers_registry():
         )
         context = await env.soe.get_context(eid)
     assert last(context)["user_tools"] == list(REGISTRY)
-    assert len(last(context)["builtin_tools"]) == 19
+    assert last(context)["builtin_tools"] == BUILTIN_NAMES
 
 
 async def test_f_bi_20_call_tool_wraps_success_argument_errors_and_failures():
@@ -438,6 +458,22 @@ async def test_f_bi_22_edits_survive_continue_as_new_and_reach_later_children():
     assert description.raw_info.first_run_id != description.run_id  # it continued as new
     assert workflows["extra"] == {"R": ROUTER}
     assert context["__operational__"]["signals"][-2:] == ["SPAWN", "PONG"]
+
+
+async def test_f_bi_22_a_new_execution_inheriting_the_config_gets_the_injected_workflow():
+    inject = tool(
+        "soe_inject_workflow",
+        parameters={"workflow_name": "extra", "workflow_data": {"R": ROUTER}},
+    )
+    async with SoeTestEnvironment(tools_registry=REGISTRY) as env:
+        first = await env.soe.orchestrate(config(Inject=inject), "main", ["GO"], {})
+        second = await env.soe.orchestrate(
+            None, "extra", ["PING"], {}, inherit_config_from_id=first
+        )
+        workflows = await env.soe.get_workflows(second)
+        context = await env.soe.get_context(second)
+    assert workflows["extra"] == {"R": ROUTER}
+    assert context["__operational__"]["signals"] == ["PING", "PONG"]
 
 
 async def test_self_evolving_example_runs_the_injected_workflow_in_a_child():

@@ -128,3 +128,24 @@ def test_the_package_ships_docs_on_nodes_builtins_and_temporal():
             assert not index.explore(path, "read").startswith("Error"), path
     for name in ("soe_inject_workflow", "soe_explore_docs", "soe_call_tool"):
         assert name in explore_docs("", "search", query=name)
+
+
+def test_f_bi_2_paths_may_leave_out_the_docs_root(index: DocsIndex):
+    read = index.explore("guide.md/routers", "read")
+    assert read == index.explore("docs/guide.md/routers", "read")
+    assert index.explore("/more/", "list") == "[FILE] extra.md"
+
+
+def test_f_bi_2_a_section_may_be_named_by_its_title(index: DocsIndex):
+    by_title = index.explore("guide.md/Routers/Conditions", "read")
+    assert by_title == index.explore("docs/guide.md/routers/conditions", "read")
+    assert by_title.startswith("### Conditions\n")
+
+
+def test_f_bi_2_search_looks_through_a_sections_whole_text(tmp_path: Path):
+    long_section = "## Long\n\n" + "filler " * 100 + "needle\n"
+    (tmp_path / "page.md").write_text("# Page\n\n" + long_section)
+    docs_index.cache_clear()
+    built = docs_index(tmp_path)
+    docs_index.cache_clear()
+    assert built.explore("", "search", query="needle") == "[SEC] docs/page.md/long: Long"

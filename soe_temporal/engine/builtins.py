@@ -13,6 +13,7 @@ copying context between executions) run in the tool activity instead.
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -58,7 +59,7 @@ def _parse(data: Any, what: str) -> Any:
             raise BuiltinError(f"{what} is neither JSON nor YAML: {error}") from None
 
 
-def _validate(workflows: dict[str, Any]) -> None:
+def _validate(workflows: dict[str, Any], refused: str) -> None:
     """The config's own rules; a problem is the caller's error and changes nothing."""
     from ..config import validate_workflows  # the schema file ships with the package
     from ..errors import ConfigError
@@ -66,7 +67,7 @@ def _validate(workflows: dict[str, Any]) -> None:
     try:
         validate_workflows(workflows)
     except ConfigError as error:
-        raise BuiltinError(str(error)) from None
+        raise BuiltinError(f"{refused}, nothing was changed: {error}") from None
 
 
 def _registry_event(execution: Execution, **data: Any) -> None:
@@ -104,17 +105,12 @@ def soe_inject_workflow(
     data = _parse(workflow_data, "Workflow data")
     if not isinstance(data, dict):
         raise BuiltinError("Workflow data must be a dictionary/object")
-    if "workflow_name" in data:
-        definition = data["workflow_name"]
-    elif data and all(isinstance(v, dict) and "node_type" in v for v in data.values()):
-        definition = data
-    elif len(data) == 1:
-        definition = next(iter(data.values()))
-    else:
-        definition = data
+    definition = _workflow_definition(data, workflow_name)
     if not definition:
         raise BuiltinError("No workflow definition found for injection")
-    _validate({workflow_name: definition})
+    _validate(
+        {workflow_name: definition}, f"soe_inject_workflow refused workflow '{workflow_name}'"
+    )
     execution.state.registry = {
         **execution.state.registry,
         workflow_name: copy.deepcopy(definition),
@@ -125,6 +121,20 @@ def soe_inject_workflow(
         "workflow_name": workflow_name,
         "message": f"Successfully injected workflow '{workflow_name}'",
     }
+
+
+def _workflow_definition(data: dict[str, Any], workflow_name: str) -> Any:
+    """F-BI-3: the nodes under the workflow's own name, the mapping itself when it is
+    nodes, the value of its single key, or else the mapping as given."""
+    if workflow_name in data:
+        return data[workflow_name]
+    if data and all(isinstance(v, dict) and "node_type" in v for v in data.values()):
+        return data
+    only = next(iter(data.values())) if len(data) == 1 else None
+    # Unwrapping a single node (not a workflow of nodes) would only blame the wrong thing.
+    if isinstance(only, dict) and all(isinstance(v, dict) for v in only.values()):
+        return only
+    return data
 
 
 def soe_inject_node(
@@ -139,7 +149,7 @@ def soe_inject_node(
     if not isinstance(node, dict):
         raise BuiltinError("Node configuration must be a dictionary/object")
     workflow = {**registry[workflow_name], node_name: copy.deepcopy(node)}
-    _validate({workflow_name: workflow})
+    _validate({workflow_name: workflow}, f"soe_inject_node refused node '{node_name}'")
     execution.state.registry = {**registry, workflow_name: workflow}
     count_node(execution.context, node_name)  # Q-14 (kept): counts the target node
     _registry_event(
@@ -198,14 +208,14 @@ def soe_add_signal(
     if node_name not in registry[workflow_name]:
         raise BuiltinError(f"Node '{node_name}' not found in workflow '{workflow_name}'")
     node = copy.deepcopy(registry[workflow_name][node_name])
-    emissions = node.setdefault("event_emissions", [])
+    emissions = node["event_emissions"] = node.get("event_emissions") or []
     existing = next((e for e in emissions if e.get("signal_name") == signal_name), None)
     if existing is not None:
         existing["condition"] = condition
     else:
         emissions.append({"signal_name": signal_name, "condition": condition})
     workflow = {**registry[workflow_name], node_name: node}
-    _validate({workflow_name: workflow})
+    _validate({workflow_name: workflow}, f"soe_add_signal refused signal '{signal_name}'")
     execution.state.registry = {**registry, workflow_name: workflow}
     if existing is not None:
         return {
@@ -242,6 +252,10 @@ def soe_update_context(execution: Execution, updates: dict[str, Any] | None) -> 
     """Append each value to its field's history (fields starting with __ are refused)."""
     if not updates:
         return {"status": "no updates provided"}
+    if not isinstance(updates, dict):
+        raise BuiltinError(
+            f"'updates' must map field names to values, got {type(updates).__name__}"
+        )
     valid = {k: v for k, v in updates.items() if not is_internal_field(k)}
     if not valid:
         return {"status": "no valid updates (operational fields cannot be updated)"}
@@ -333,6 +347,11 @@ def soe_inject_identity(
     execution: Execution, identity_name: str, system_prompt: str
 ) -> dict[str, Any]:
     """Add or change an identity of this execution tree."""
+    if not isinstance(system_prompt, str):
+        raise BuiltinError(
+            f"Identity '{identity_name}': 'system_prompt' must be text, "
+            f"got {type(system_prompt).__name__}"
+        )
     action = "updated" if identity_name in execution.state.identities else "created"
     execution.change_tree_config(identities={identity_name: system_prompt})
     _registry_event(
@@ -458,6 +477,14 @@ def runs_in_workflow(name: str, arguments: dict[str, Any], execution_id: str) ->
         ends = (arguments.get("source_execution_id"), arguments.get("target_execution_id"))
         return all(end in (None, "", execution_id) for end in ends)
     return True
+
+
+def check_arguments(name: str, arguments: dict[str, Any]) -> None:
+    """A TypeError naming the built-in when ``arguments`` do not fit its parameters."""
+    try:
+        inspect.signature(_FUNCTIONS[name]).bind(None, **arguments)
+    except TypeError as error:
+        raise TypeError(f"{name}(): {error}") from None
 
 
 def call_builtin(execution: Execution, name: str, arguments: dict[str, Any]) -> Any:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .builtins import call_builtin, is_builtin, runs_in_workflow
+from .builtins import call_builtin, check_arguments, is_builtin, runs_in_workflow
 from .commands import CallTool, ToolOutcome
 from .operational import count_tool_call
 from .state import Firing
@@ -93,34 +93,57 @@ def _run_here(execution: Execution, name: str, arguments: dict[str, Any]) -> Too
     """A built-in's own exception is the attempt's failure (F-BI-1); max_retries is 0."""
     try:
         return ToolOutcome("ok", result=call_builtin(execution, name, arguments))
-    except (TypeError, ValueError) as error:
+    except Exception as error:  # e.g. an argument of the wrong type: the caller's failure
         return ToolOutcome("failed", error=str(error), exception_type=type(error).__name__)
 
 
 def _call_tool(execution: Execution, call: CallTool, arguments: dict[str, Any]) -> ToolStart:
-    """F-BI-20: errors are returned as the result, never raised."""
-    target = arguments.get("tool_name")
-    text = arguments.get("arguments", "{}")
-    if not isinstance(text, str):
-        return ToolStart(call, ToolOutcome("failed", error="'arguments' must be a JSON string"))
+    """F-BI-20: errors are returned as the result, never raised; only arguments that do
+    not fit soe_call_tool itself fail the call."""
     try:
-        parsed = json.loads(text or "{}")
-    except json.JSONDecodeError as error:
-        result = {"error": f"Invalid JSON arguments: {error}", "tool_name": target}
-        return ToolStart(call, ToolOutcome("ok", result=result))
+        check_arguments(CALL_TOOL, arguments)
+    except TypeError as error:
+        return ToolStart(call, ToolOutcome("failed", error=str(error), exception_type="TypeError"))
+    target = arguments["tool_name"]
+    text = arguments.get("arguments", "{}")
+    if isinstance(text, dict):  # written as a mapping in YAML parameters: taken as is
+        parsed: Any = text
+    elif isinstance(text, str):
+        try:
+            parsed = json.loads(text or "{}")
+        except json.JSONDecodeError as error:
+            result = {"error": f"Invalid JSON arguments: {error}", "tool_name": target}
+            return ToolStart(call, ToolOutcome("ok", result=result))
+    else:
+        error = f"soe_call_tool(): 'arguments' must be a JSON object as text, got {text!r}"
+        return ToolStart(call, ToolOutcome("failed", error=error, exception_type="TypeError"))
     if target not in execution.tools:  # Q-36 (kept): the registry only
         result = {
             "error": f"Tool '{target}' not found",
             "available_tools": list(execution.tools)[:20],
         }
+        if is_builtin(target):
+            result["hint"] = (
+                f"'{target}' is a built-in: call it directly (as a tool node's tool_name, "
+                "or listed in an agent's tools), not through soe_call_tool"
+            )
         return ToolStart(call, ToolOutcome("ok", result=result))
     count_tool_call(execution.context)  # F-OPS-5: the dispatch counts too
-    execution.record_event("tool_call", meta_tool="call_tool", invoked_tool=target, arguments=text)
+    execution.record_event(
+        "tool_call", meta_tool="call_tool", invoked_tool=target, arguments=parsed
+    )
+    if not isinstance(parsed, dict):  # function(**args) refuses it: an argument error
+        result = {
+            "error": f"Argument error for '{target}': argument after ** must be a mapping, "
+            f"not {type(parsed).__name__}",
+            "tool_name": target,
+        }
+        return ToolStart(call, ToolOutcome("ok", result=result))
     dispatched = replace(
         call,
         call_id=execution.new_call_id(),
         tool_name=target,
-        parameters=parsed if isinstance(parsed, dict) else {},
+        parameters=parsed,
         parameter_history=None,
         as_text=False,
         via=CALL_TOOL,

@@ -125,7 +125,9 @@ def test_f_bi_5_missing_workflow_is_an_error_result():
 
 
 def test_f_bi_5_whole_registry():
-    assert list(out(call("soe_get_workflows"))) == ["wf"]
+    execution = call("soe_get_workflows", R=ROUTER)
+    assert out(execution) == execution.state.registry
+    assert list(out(execution)["wf"]) == ["B", "R"]
 
 
 # == F-BI-3 soe_inject_workflow ========================================================
@@ -158,10 +160,26 @@ def test_f_bi_3_injects_a_workflow_from_json_and_a_mapping():
         assert execution.state.registry["new"] == nodes
 
 
-def test_f_bi_3_definition_under_a_workflow_name_key_or_a_single_key():
-    for data in ({"workflow_name": {"Start": ROUTER}}, {"anything": {"Start": ROUTER}}):
-        execution = call("soe_inject_workflow", {"workflow_name": "new", "workflow_data": data})
-        assert execution.state.registry["new"] == {"Start": ROUTER}
+def test_f_bi_3_definition_under_the_injected_workflows_own_name():
+    data = {"new": {"Start": ROUTER}, "other": {"S": ROUTER}}
+    execution = call("soe_inject_workflow", {"workflow_name": "new", "workflow_data": data})
+    assert execution.state.registry["new"] == {"Start": ROUTER}
+
+
+def test_f_bi_3_definition_under_a_single_key():
+    data = {"anything": {"Start": ROUTER}}
+    execution = call("soe_inject_workflow", {"workflow_name": "new", "workflow_data": data})
+    assert execution.state.registry["new"] == {"Start": ROUTER}
+
+
+def test_f_bi_3_a_single_node_missing_its_type_is_blamed_by_its_own_name():
+    data = {"Start": {"event_triggers": ["GO"]}}
+    execution = call("soe_inject_workflow", {"workflow_name": "new", "workflow_data": data})
+    assert out(execution).startswith(
+        "soe_inject_workflow refused workflow 'new', nothing was changed: "
+    )
+    assert "node 'Start'" in out(execution) and "node_type" in out(execution)
+    assert "new" not in execution.state.registry
 
 
 def test_f_bi_3_non_mapping_is_refused():
@@ -372,7 +390,13 @@ def test_f_bi_14_copy_fields_replaces_whole_histories():
 
 def test_f_bi_14_copy_all_fields():
     execution = call("soe_copy_context", {"all_fields": True, "target_execution_id": "exec-1"})
-    assert out(execution)["fields_copied"] == {"x": "x"}
+    assert out(execution) == {
+        "status": "copied",
+        "source_execution": "exec-1",
+        "target_execution": "exec-1",
+        "fields_copied": {"x": "x"},
+    }
+    assert execution.context["x"] == [1]
 
 
 def test_q_35_missing_source_field_copies_nothing():
@@ -490,6 +514,35 @@ def test_f_bi_18_remove_context_schema_field():
     assert out(missing) == "Field 'score' not found in context schema"
 
 
+def test_f_bi_10_system_prompt_must_be_text():
+    execution = identity_call(
+        "soe_inject_identity", {"identity_name": "helper", "system_prompt": None}
+    )
+    assert out(execution) == "Identity 'helper': 'system_prompt' must be text, got NoneType"
+    assert execution.state.identities == {}
+
+
+def test_f_bi_16_missing_field_is_an_error_result():
+    schema = {"summary": {"type": "string"}}
+    shown = out(identity_call("soe_get_context_schema", {"field_name": "x"}, context_schema=schema))
+    assert shown == {"error": "Field 'x' not found in context schema", "available": ["summary"]}
+
+
+def test_f_bi_17_updates_an_existing_field_and_refuses_a_non_mapping():
+    schema = {"score": {"type": "integer"}}
+    execution = identity_call(
+        "soe_inject_context_schema_field",
+        {"field_name": "score", "field_definition": '{"type": "number"}'},
+        context_schema=schema,
+    )
+    assert out(execution)["message"] == "Successfully updated field 'score' in context schema"
+    assert execution.state.context_schema == {"score": {"type": "number"}}
+    refused = identity_call(
+        "soe_inject_context_schema_field", {"field_name": "score", "field_definition": "- 1"}
+    )
+    assert out(refused) == "Field definition must be a dictionary/object"
+
+
 def test_q_30_identity_change_in_a_child_goes_to_the_main_execution():
     parent = {"parent_execution_id": "main", "main_execution_id": "main"}
     execution = identity_call(
@@ -599,6 +652,39 @@ def test_q_36_call_tool_sees_only_the_registry():
     assert out(execution) == {"error": "Tool 'add' not found", "available_tools": []}
 
 
+def test_f_bi_20_arguments_written_as_a_mapping_are_taken_as_is():
+    execution, [command] = call_tool_execution({"a": 1, "b": 2}, {"add": add})
+    assert command.tool_name == "add" and command.parameters == {"a": 1, "b": 2}
+
+
+def test_f_bi_20_json_arguments_that_are_not_an_object_are_an_argument_error():
+    for text in ("[1, 2]", "5", "null"):
+        execution, commands = call_tool_execution(text, {"add": add})
+        assert commands == []
+        assert out(execution)["error"].startswith("Argument error for 'add': argument after **")
+        assert execution.state.failures == []
+
+
+def test_f_bi_20_dispatch_is_logged_with_the_parsed_arguments():
+    execution, _ = call_tool_execution('{"a": 1, "b": 2}', {"add": add})
+    [logged] = [e for e in execution.take_events() if e.get("meta_tool")]
+    assert logged == {"event_type": "tool_call", "meta_tool": "call_tool",
+                      "invoked_tool": "add", "arguments": {"a": 1, "b": 2}}  # fmt: skip
+
+
+def test_f_bi_20_arguments_that_do_not_fit_call_tool_fail_the_node():
+    for parameters in ({"arguments": "{}"}, {"tool_name": "add", "bogus": 1}):
+        execution = call("soe_call_tool", parameters)
+        assert out(execution).startswith("soe_call_tool(): ")
+        assert failure_of(execution) == out(execution)
+
+
+def test_q_36_naming_a_builtin_in_call_tool_says_to_call_it_directly():
+    execution = call("soe_call_tool", {"tool_name": "soe_get_context"})
+    assert out(execution)["error"] == "Tool 'soe_get_context' not found"
+    assert "call it directly" in out(execution)["hint"]
+
+
 # == agents: built-ins by call name (Q-12 fix) ========================================
 
 
@@ -675,3 +761,52 @@ def test_f_bi_20_agent_call_tool_result_is_wrapped_text():
     commands = execution.complete_call(command.call_id, ToolOutcome("ok", result=3))
     history = document(only(commands))["conversation_history"]
     assert "[Tool: soe_call_tool]\n{'success': True, 'tool_name': 'add', 'result': 3}" in history
+
+
+# == F-BI-3..18: what the registry, identity and schema built-ins log ==================
+
+LOGGED = [
+    ("soe_inject_node", {"workflow_name": "wf", "node_name": "N", "node_config_data": ROUTER},
+     {"tool": "soe_inject_node", "workflow_name": "wf", "node_name": "N"}),
+    ("soe_remove_node", {"workflow_name": "wf", "node_name": "R"},
+     {"tool": "soe_remove_node", "workflow_name": "wf", "node_name": "R"}),
+    ("soe_remove_workflow", {"workflow_name": "old"},
+     {"tool": "soe_remove_workflow", "workflow_name": "old"}),
+    ("soe_add_signal", {"workflow_name": "wf", "node_name": "R", "signal_name": "Z",
+                        "condition": "plain"},
+     {"tool": "add_signal", "workflow_name": "wf", "node_name": "R", "signal": "Z"}),
+    ("soe_inject_identity", {"identity_name": "h", "system_prompt": "p"},
+     {"tool": "soe_inject_identity", "identity_name": "h", "action": "created"}),
+    ("soe_remove_identity", {"identity_name": "old"},
+     {"tool": "soe_remove_identity", "identity_name": "old"}),
+    ("soe_inject_context_schema_field", {"field_name": "f", "field_definition": {"type": "string"}},
+     {"tool": "soe_inject_context_schema_field", "field_name": "f", "action": "created"}),
+    ("soe_remove_context_schema_field", {"field_name": "old"},
+     {"tool": "soe_remove_context_schema_field", "field_name": "old"}),
+]  # fmt: skip
+
+
+def logged_by(tool_name: str, parameters: dict[str, Any]) -> list[dict[str, Any]]:
+    registry = {"wf": {"B": builtin_node(tool_name, parameters=parameters), "R": ROUTER},
+                "old": {"S": ROUTER}}  # fmt: skip
+    execution = start(registry, ["GO"], identities={"old": "x"},
+                      context_schema={"old": {"type": "string"}})  # fmt: skip
+    run(execution)
+    assert not execution.state.failures, execution.state.failures
+    return [e for e in execution.take_events() if "tool" in e]
+
+
+def test_f_bi_3_to_18_each_change_is_logged_as_a_node_execution():
+    for tool_name, parameters, data in LOGGED:
+        assert logged_by(tool_name, parameters) == [{"event_type": "node_execution", **data}]
+
+
+def test_f_bi_8_changing_an_existing_signal_logs_nothing():
+    parameters = {"workflow_name": "wf", "node_name": "R", "signal_name": "A", "condition": "x"}
+    assert logged_by("soe_add_signal", parameters) == []
+
+
+def test_f_bi_13_non_mapping_updates_are_a_tool_failure():
+    execution = call("soe_update_context", {"updates": "x=2"})
+    assert out(execution) == "'updates' must map field names to values, got str"
+    assert failure_of(execution) == out(execution)
