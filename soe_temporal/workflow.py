@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -19,6 +19,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from .activity_options import (
     DEFAULT_LLM_OPTIONS,
     DEFAULT_TOOL_OPTIONS,
+    ActivityPlan,
     merge_options,
     plan_activity,
 )
@@ -548,15 +549,14 @@ class SoeWorkflow:
             config=call.config,
             system_prompt=call.system_prompt,
         )
-        start = workflow.execute_local_activity if plan.local else workflow.execute_activity
         try:
-            result: LlmCallResult = await start(
+            result = await _start_call(
+                plan,
                 LLM_ACTIVITY,
                 request,
-                result_type=LlmCallResult,
-                activity_id=f"{call.node_name}/{call.call_id}",
-                summary=f"{call.workflow_name}.{call.node_name}: LLM call (attempt {call.attempt})",
-                **plan.kwargs,
+                LlmCallResult,
+                call,
+                f"LLM call (attempt {call.attempt})",
             )
         except ActivityError as error:
             return LlmOutcome("failed", error=_activity_failure_text(error))
@@ -589,15 +589,14 @@ class SoeWorkflow:
             parameter_history=call.parameter_history,
             as_text=call.as_text,
         )
-        start = workflow.execute_local_activity if plan.local else workflow.execute_activity
         try:
-            result: ToolCallResult = await start(
+            result = await _start_call(
+                plan,
                 TOOL_ACTIVITY,
                 request,
-                result_type=ToolCallResult,
-                activity_id=f"{call.node_name}/{call.call_id}",
-                summary=f"{call.workflow_name}.{call.node_name}: {call.tool_name} (attempt {call.attempt})",
-                **plan.kwargs,
+                ToolCallResult,
+                call,
+                f"{call.tool_name} (attempt {call.attempt})",
             )
         except ActivityError as error:
             return _failed_tool_outcome(call, error, known)
@@ -614,6 +613,30 @@ class SoeWorkflow:
             max_retries=result.max_retries,
             failure_signal=result.failure_signal,
         )
+
+
+ResultT = TypeVar("ResultT")
+
+
+async def _start_call(
+    plan: ActivityPlan,
+    activity_name: str,
+    request: Any,
+    result_type: type[ResultT],
+    call: CallTool | CallLlm,
+    what: str,
+) -> ResultT:
+    """One node's call as an activity, local or not as its options say; the id and summary
+    name the node, so the Temporal UI shows which node made the call."""
+    start = workflow.execute_local_activity if plan.local else workflow.execute_activity
+    return await start(
+        activity_name,
+        request,
+        result_type=result_type,
+        activity_id=f"{call.node_name}/{call.call_id}",
+        summary=f"{call.workflow_name}.{call.node_name}: {what}",
+        **plan.kwargs,
+    )
 
 
 def _failed_tool_outcome(call: CallTool, error: ActivityError, known: ToolOptions) -> ToolOutcome:

@@ -24,8 +24,8 @@ from .calls import settle, start_tool_call
 from .commands import CallLlm, CallTool, Command, LlmOutcome, ToolOutcome
 from .context import write_field
 from .history import conversation_for, system_message
-from .llm import DEFAULT_RETRIES, EmissionPlan, schema_entry
-from .operational import count_error, count_llm_call, count_tool_call
+from .llm import DEFAULT_RETRIES, EmissionPlan, fail_llm_node, schema_entry
+from .operational import count_llm_call, count_tool_call
 from .prompts import prompt_context
 from .signatures import ToolDescription
 from .state import Firing, ToolFacts
@@ -171,8 +171,7 @@ def fire_agent(
             key = agent_tools[name] = name
         if key is None:
             error = f"Tool '{name}' not found in registry or builtins"
-            count_error(context)
-            execution.record_failure(firing, error, handled=False)
+            execution.fail_node(firing, error)
             return None
         signatures.append(_describe(execution, key).signature)
     execution.record_event(
@@ -223,13 +222,15 @@ def _next_decision(execution: Execution, running: RunningAgent) -> Command | Non
     if running.retry_count >= running.budget:
         message = f"Agent execution exceeded max retries ({running.budget})."
         last = running.last_error
-        _fail(execution, running, f"{message} Last error: {last}" if last else message)
+        fail_llm_node(
+            execution, running.firing, f"{message} Last error: {last}" if last else message
+        )
         return None
     limit = execution.state.settings.agent_iteration_limit
     if running.iterations >= limit:
-        _fail(
+        fail_llm_node(
             execution,
-            running,
+            running.firing,
             f"Agent iteration limit reached: {limit} decisions without finishing. Raise "
             "agent_iteration_limit if the task really needs more tool calls, or tell the "
             "agent in its prompt when to finish.",
@@ -307,7 +308,7 @@ def _stage_failed(execution: Execution, running: RunningAgent, error: str) -> Co
     stages' fail the node, which llm_failure_signal covers (our Q-13 fix)."""
     if running.stage == "parameters":
         return _tool_error(execution, running, f"Error executing {running.tool_name}: {error}")
-    _fail(execution, running, error)
+    fail_llm_node(execution, running.firing, error)
     return None
 
 
@@ -444,15 +445,6 @@ def _finish(execution: Execution, running: RunningAgent, answer: Answer) -> None
         config.get("event_emissions"), conditions_context, answer.selected_signals
     )
     execution.emit(signals, running.firing.cascade)
-
-
-def _fail(execution: Execution, running: RunningAgent, error: str) -> None:
-    """F-AGENT-9: a node error; llm_failure_signal, else an unhandled failure."""
-    failure_signal = running.firing.config.get("llm_failure_signal")
-    count_error(execution.context)
-    execution.record_failure(running.firing, error, handled=bool(failure_signal))
-    if failure_signal:
-        execution.emit([failure_signal], running.firing.cascade)
 
 
 def _record_response(execution: Execution, running: RunningAgent, status: str, error: str) -> None:

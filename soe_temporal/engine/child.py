@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .commands import ChildrenStarted, ChildSpec, StartChildren
 from .context import PARENT, accumulated_items, is_internal_field
 from .emissions import programmatic_emission
-from .operational import count_error, main_execution_id
+from .operational import main_execution_id
 from .state import Firing
 
 if TYPE_CHECKING:
@@ -60,12 +60,10 @@ def fire_child(execution: Execution, firing: Firing) -> StartChildren | None:
     state = execution.state
     child_workflow = config["child_workflow_name"]
     if child_workflow not in state.registry:  # F-VAL-12, checked when the child starts
-        count_error(execution.context)
-        execution.record_failure(
+        execution.fail_node(
             firing,
             f"Workflow '{child_workflow}' not found in config. "
             f"Available workflows: {list(state.registry)}",
-            handled=False,
         )
         return None
     context = execution.context
@@ -124,8 +122,7 @@ def children_started(
     event_emissions, evaluated as a router's are, on the context as it is now."""
     execution.state.children.extend(outcome.started)
     for error in outcome.errors:
-        count_error(execution.context)
-        execution.record_failure(running.firing, error, handled=False)
+        execution.fail_node(running.firing, error)
     if outcome.started:
         signals = programmatic_emission(
             running.firing.config.get("event_emissions"), execution.context

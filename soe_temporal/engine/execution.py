@@ -341,8 +341,7 @@ class Execution:
         state.identities = _changed(state.identities, change.identities)
         state.context_schema = _changed(state.context_schema, change.context_schema)
         state.progress += 1
-        parent = self.context.get(PARENT)
-        if isinstance(parent, dict) and parent.get("parent_execution_id"):
+        if self._parent_link():
             self._to_parent.tree_changes.append(copy.deepcopy(change))
 
     def replace_fields(self, histories: dict[str, list[Any]]) -> None:
@@ -378,7 +377,17 @@ class Execution:
         )
         del self.state.failures[:-FAILURES_KEPT]
 
-    def record_failure(self, firing: Firing, error: str, handled: bool) -> None:
+    def fail_node(
+        self, firing: Firing, error: str, handled: bool = False, failure_signal: str | None = None
+    ) -> None:
+        """A node error: counted (F-OPS-5), logged, listed with the failures; its failure
+        signal, if it has one, goes out on the node's cascade."""
+        count_error(self.context)
+        self._record_failure(firing, error, handled)
+        if failure_signal:
+            self.emit([failure_signal], firing.cascade)
+
+    def _record_failure(self, firing: Firing, error: str, handled: bool) -> None:
         self.record_event(
             "node_error",
             node_name=firing.node_name,
@@ -428,8 +437,8 @@ class Execution:
     def _forward_to_parent(self, signals: list[str]) -> None:
         """F-EXEC-3 step 5: at the end of every broadcast in a child, the signals its
         parent asked for go up, in order (deeper broadcasts end, and so go, first)."""
-        parent = self.context.get(PARENT)
-        if not isinstance(parent, dict) or not parent.get("parent_execution_id"):
+        parent = self._parent_link()
+        if parent is None:
             return
         wanted = parent.get("signals_to_parent") or []
         forwarded = [signal for signal in signals if signal in wanted]
@@ -439,12 +448,18 @@ class Execution:
             )
             self._to_parent.signals.append(forwarded)
 
+    def _parent_link(self) -> dict[str, Any] | None:
+        """The ``__parent__`` entry when this execution is a child (F-CHILD-4), else None."""
+        parent = self.context.get(PARENT)
+        if isinstance(parent, dict) and parent.get("parent_execution_id"):
+            return parent
+        return None
+
     def _fire(self, firing: Firing) -> Any:
         node_type = firing.config.get("node_type")
         handler = self._handlers.get(node_type)
         if handler is None:
-            count_error(self.context)
-            self.record_failure(firing, _unavailable_message(firing, node_type), handled=False)
+            self.fail_node(firing, _unavailable_message(firing, node_type))
             return None
         try:
             if needs_history_read(self, firing):
@@ -456,12 +471,10 @@ class Execution:
 
     def _fail_unexpectedly(self, firing: Firing, error: Exception) -> None:
         """Whatever goes wrong inside a node fails that node, never the execution."""
-        count_error(self.context)
-        self.record_failure(
+        self.fail_node(
             firing,
             f"Workflow '{firing.workflow_name}', node '{firing.node_name}' failed: "
             f"{type(error).__name__}: {error}",
-            handled=False,
         )
 
     def _may_fire(self, firing: Firing) -> bool:
@@ -475,15 +488,13 @@ class Execution:
         if fired <= limit:
             return True
         self.state.halted_cascades.append(firing.cascade)
-        count_error(self.context)
-        self.record_failure(
+        self.fail_node(
             firing,
             f"Cascade limit reached: one incoming signal caused {limit} node firings, so "
             f"node '{firing.node_name}' was not run and this cascade stopped. A node that "
             "re-triggers itself needs a stop condition (e.g. "
             f"{{{{ context.__operational__.nodes.get('{firing.node_name}', 0) < 10 }}}}), "
             "or raise cascade_limit if the work is really that long.",
-            handled=False,
         )
         return False
 

@@ -14,7 +14,7 @@ from .commands import CallLlm, LlmOutcome
 from .context import write_field
 from .emissions import condition_of, is_jinja_condition, programmatic_emission
 from .history import conversation_for, system_message
-from .operational import count_error, count_llm_call
+from .operational import count_llm_call
 from .prompts import history_text, prompt_context
 from .state import Firing
 from .templates import render_prompt
@@ -173,7 +173,7 @@ def apply_llm_outcome(
     call = running.call
     if outcome.status != "ok":
         _record_call(execution, running, "failed", outcome.error)
-        _fail(execution, running, outcome.error)  # F-PROTO-6: never retried by SOE
+        fail_llm_node(execution, running.firing, outcome.error)  # F-PROTO-6: never retried by SOE
         return []
     try:
         answer = read_answer(outcome.text, running.model)
@@ -193,8 +193,10 @@ def apply_llm_outcome(
             running.call = retry
             execution.track(retry.call_id, running)
             return [retry]
-        _fail(
-            execution, running, f"Max retries ({running.retries}) exceeded. Last error: {invalid}"
+        fail_llm_node(
+            execution,
+            running.firing,
+            f"Max retries ({running.retries}) exceeded. Last error: {invalid}",
         )
         return []
     _record_call(execution, running, "ok", "")
@@ -234,10 +236,7 @@ def _succeed(execution: Execution, running: RunningLlmCall, answer: Answer) -> N
     execution.emit(signals, running.firing.cascade)
 
 
-def _fail(execution: Execution, running: RunningLlmCall, error: str) -> None:
-    """F-LLM-9: a node error; the failure signal, else an unhandled failure."""
-    failure_signal = running.firing.config.get("llm_failure_signal")
-    count_error(execution.context)
-    execution.record_failure(running.firing, error, handled=bool(failure_signal))
-    if failure_signal:
-        execution.emit([failure_signal], running.firing.cascade)
+def fail_llm_node(execution: Execution, firing: Firing, error: str) -> None:
+    """F-LLM-9, F-AGENT-9: a node error; llm_failure_signal, else an unhandled failure."""
+    failure_signal = firing.config.get("llm_failure_signal")
+    execution.fail_node(firing, error, handled=bool(failure_signal), failure_signal=failure_signal)

@@ -93,8 +93,7 @@ def apply_tool_outcome(
         # failure signal. We keep the execution usable and show the error (DESIGN).
         if output_field:
             execution.write_output(output_field, outcome.error)
-        count_error(context)
-        execution.record_failure(firing, outcome.error, handled=False)
+        execution.fail_node(firing, outcome.error)
         return []
 
     if call.attempt == 1:
@@ -128,8 +127,5 @@ def apply_tool_outcome(
     # F-TOOL-10: the last attempt failed.
     if output_field:
         execution.write_output(output_field, outcome.error)
-    count_error(context)
-    execution.record_failure(firing, outcome.error, handled=True)
-    if outcome.failure_signal:
-        execution.emit([outcome.failure_signal], firing.cascade)
+    execution.fail_node(firing, outcome.error, handled=True, failure_signal=outcome.failure_signal)
     return []
