@@ -225,15 +225,24 @@ class Execution:
         return commands
 
     def complete_call(self, call_id: str, outcome: Outcome) -> list[Command]:
-        """Apply the outcome of one command; returns follow-ups (a retry, the next call)."""
+        """Apply the outcome of one command and run the cascade it causes to its end
+        (F-EXEC-3); returns the work to start (a retry, the next call, what its signals
+        trigger).
+
+        SOE applies one outcome at a time: a node's output is written and its signals are
+        broadcast before anything else happens. So signals queued before this outcome are
+        broadcast first, and this outcome's own signals right after it is applied, before
+        the host hands in the next one: a fan-in router that waits for several fields
+        sees them arrive one by one, however many outcomes reach the host at once.
+        """
+        commands = self.process_pending()
         running = self._running.pop(call_id)
         self.state.progress += 1
         try:
-            commands: list[Command] = list(running.apply(self, outcome))
+            commands.extend(running.apply(self, outcome))
         except Exception as error:
             self._fail_unexpectedly(running.firing, error)
-            commands = []
-        self._forget_finished_cascades()
+        commands.extend(self.process_pending())
         return commands
 
     # -- used by node handlers --------------------------------------------------------

@@ -37,14 +37,13 @@ def test_idle_false_while_a_tool_call_runs():
     assert execution.idle
 
 
-def test_idle_false_while_a_tool_emission_waits_to_be_broadcast():
+def test_idle_once_a_tool_emission_is_broadcast_with_its_outcome():
+    """F-EXEC-3: the outcome's signals are broadcast before complete_call returns."""
     registry = copy.deepcopy(TOOL)
     registry["wf"]["T"]["event_emissions"] = [{"signal_name": "DONE"}]
     execution = start(registry, ["GO"])
     [call] = execution.process_pending()
     execution.complete_call(call.call_id, ToolOutcome("ok", result=1))
-    assert not execution.idle
-    execution.process_pending()
     assert execution.idle
     assert ops(execution)["signals"] == ["GO", "DONE"]
 
