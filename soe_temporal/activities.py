@@ -40,7 +40,13 @@ from .payloads import (
     WorkerOptions,
 )
 from .serialization import NotJsonData, json_size, to_json_data
-from .tools import ToolEntry, describe_tool, shape_arguments
+from .tools import (
+    ToolEntry,
+    agent_arguments,
+    arguments_model,
+    describe_tool,
+    shape_arguments,
+)
 
 # Temporal refuses payloads over 2 MiB; stay well under it.
 MAX_RESULT_BYTES = 1_500_000
@@ -60,6 +66,9 @@ class SoeActivities:
     ) -> None:
         self._tools = dict(tools)
         self._descriptions = {name: describe_tool(entry) for name, entry in self._tools.items()}
+        self._argument_models = {
+            name: arguments_model(entry.function) for name, entry in self._tools.items()
+        }
         self._executor = executor
         self._llm = llm
         self._tool_defaults = dict(tool_defaults or {})
@@ -151,6 +160,8 @@ class SoeActivities:
         details = ToolFailureDetails(entry.max_retries, entry.failure_signal)
         try:
             args, kwargs = shape_arguments(entry, request.parameters, request.parameter_history)
+            if request.as_text:  # an agent's call: SOE's arguments model shapes them
+                kwargs = agent_arguments(self._argument_models[request.tool_name], kwargs)
             result = await self._run(entry, args, kwargs)
         except ToolParameterError as error:
             raise ApplicationError(

@@ -71,11 +71,7 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any] | SoeConfig) 
     if isinstance(document, Mapping) and "workflows" not in document:
         for section in _COMBINED_SECTIONS:
             if section in document:
-                raise ConfigError(
-                    f"'{section}' is a section of the combined format, which needs a top-level "
-                    "'workflows' key; without it every top-level key is read as a workflow "
-                    f"(legacy format). Move the workflows under 'workflows:' next to '{section}'."
-                )
+                raise ConfigError(_legacy_with_section(document, section))
     combined = isinstance(document, Mapping) and "workflows" in document
     _validate(document, combined)
     workflows = document["workflows"] if combined else document
@@ -91,6 +87,27 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any] | SoeConfig) 
             f"{error}. YAML turns unquoted dates and times into objects: quote them."
         ) from None
     return config
+
+
+def _legacy_with_section(document: Mapping[str, Any], section: str) -> str:
+    """Q-22: which config is meant, named by the keys that would be read as workflows."""
+    read_as_workflows = [str(key) for key in document]
+    workflows = [key for key in read_as_workflows if key not in _COMBINED_SECTIONS]
+    move = (
+        f"Move the workflows ({_names(workflows)}) under 'workflows:'"
+        if workflows
+        else "Put the workflows under 'workflows:'"
+    )
+    return (
+        f"'{section}' is a section of the combined format, which needs a top-level "
+        "'workflows' key; without it every top-level key is read as a workflow (legacy "
+        f"format): here {_names(read_as_workflows)}. {move} next to '{section}'."
+    )
+
+
+def _names(names: list[str]) -> str:
+    quoted = [f"'{name}'" for name in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
 def validate_workflows(workflows: Mapping[str, Any]) -> None:
@@ -166,22 +183,49 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             except TypeError:
                 duplicate = False
             if duplicate:
-                raise ConfigError(
-                    f"'{key}' is defined twice in the same mapping (lines "
-                    f"{seen[key].start_mark.line + 1} and {key_node.start_mark.line + 1}); "
-                    "YAML would keep only the last one. Rename or merge them."
+                raise _DuplicateKey(
+                    key, seen[key].start_mark.line + 1, key_node.start_mark.line + 1
                 )
             with contextlib.suppress(TypeError):  # unhashable keys: YAML reports them itself
                 seen[key] = key_node
         return super().construct_mapping(node, deep=deep)
 
 
-def parse_yaml(text: str) -> Any:
-    """YAML text as data; raises ConfigError with SOE's message (F-CFG-2)."""
+class _DuplicateKey(Exception):
+    def __init__(self, key: Any, first_line: int, second_line: int) -> None:
+        self.key, self.first_line, self.second_line = key, first_line, second_line
+
+
+def parse_yaml(text: str, source: str | None = None) -> Any:
+    """YAML text as data; raises ConfigError with SOE's message (F-CFG-2), naming the file
+    ``source`` the text came from, if any, and the line and column at fault."""
+    where = f"{source}, " if source else ""
     try:
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as duplicate:
+        raise ConfigError(
+            f"{source + ': ' if source else ''}'{duplicate.key}' is defined twice in the same mapping (lines "
+            f"{duplicate.first_line} and {duplicate.second_line}); YAML would keep only the "
+            "last one. Rename or merge them."
+        ) from None
+    except yaml.MarkedYAMLError as error:
+        raise ConfigError(f"Invalid YAML configuration: {where}{_yaml_problem(error)}") from None
     except yaml.YAMLError as error:
-        raise ConfigError(f"Invalid YAML configuration: {error}") from None
+        raise ConfigError(f"Invalid YAML configuration: {where}{error}") from None
+
+
+def _yaml_problem(error: yaml.MarkedYAMLError) -> str:
+    """``line 4, column 21: mapping values are not allowed here``, plus what YAML was
+    reading when it failed, if it says (``while scanning a quoted scalar``, line 2...)."""
+    mark = error.problem_mark or error.context_mark
+    text = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    text += error.problem or error.context or "not valid YAML"
+    if error.context and error.problem and error.context_mark:
+        text += (
+            f" ({error.context} that started at line {error.context_mark.line + 1}, "
+            f"column {error.context_mark.column + 1})"
+        )
+    return text
 
 
 def _read(source: Any) -> Any:
@@ -195,7 +239,7 @@ def _read(source: Any) -> Any:
             raise ConfigError(f"Config file '{path}' not found.") from None
         except OSError as error:
             raise ConfigError(f"Config file '{path}' cannot be read: {error}") from None
-        return parse_yaml(text)
+        return parse_yaml(text, str(path))
     if isinstance(source, str):
         return parse_yaml(source)
     raise ConfigError(

@@ -13,8 +13,11 @@ class ConfigError(SoeError):
     """The config or the start parameters are invalid; raised before anything starts."""
 
 
-class ExecutionNotFoundError(SoeError):
-    """No execution has this id (in this namespace)."""
+class ExecutionNotFoundError(SoeError, ValueError):
+    """No execution has this id (in this namespace).
+
+    Also a ``ValueError``: soe-ai raises one for an unknown execution, and its callers
+    catch that."""
 
     def __init__(self, execution_id: str, namespace: str = "default") -> None:
         self.execution_id = execution_id
@@ -38,11 +41,13 @@ class ExecutionClosedError(SoeError):
         )
 
 
-class NodeFailedError(SoeError):
+class NodeFailedError(SoeError, RuntimeError):
     """A node failed with no failure path while handling the signals of this call.
 
     SOE raises such failures out of ``orchestrate()`` and ``broadcast_signals()``; here the
-    execution stays open and usable, and ``describe()`` lists the failure as well.
+    execution stays open and usable, and ``describe()`` lists the failure as well. Also a
+    ``RuntimeError``, which soe-ai raises for a failed llm or agent node (F-LLM-9,
+    F-AGENT-9), so code that catches it keeps working.
     """
 
     def __init__(self, execution_id: str, failures: list[dict[str, Any]]) -> None:

@@ -32,7 +32,11 @@ CONVERSATION_QUERY = "soe_conversation"
 # What soe_list_contexts shows of an execution (F-BI-15).
 SUMMARY_QUERY = "soe_summary"
 
-PAYLOAD_VERSION = 1
+# 2: each outcome's cascade runs as soon as the outcome is applied (F-EXEC-3). Executions
+# started with version 1 keep version 1's order, so their histories replay; their next
+# run after a continue-as-new is started with the current version.
+PAYLOAD_VERSION = 2
+CASCADE_EACH_OUTCOME_VERSION = 2
 
 # ApplicationError types of failed activities, which the workflow tells apart.
 TOOL_NOT_FOUND = "ToolNotFound"

@@ -7,12 +7,16 @@ options (timeouts, retry policy, ``local``) that applies to every node using the
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from pydantic import BaseModel, create_model
 
 from .config import config_schema, temporal_options_problem
 from .engine.calls import parameter_value
@@ -100,5 +104,47 @@ def shape_arguments(
 
 
 def describe_tool(entry: ToolEntry) -> ToolDescription:
-    """How an agent sees a registry tool: by its function's own name (F-AGENT-2/3)."""
-    return describe_function(entry.function, getattr(entry.function, "__name__", entry.name))
+    """How an agent sees a registry tool: by its function's own name (F-AGENT-2/3), with
+    the JSON Schema of SOE's arguments model (F-AGENT-7) where Pydantic can build one."""
+    described = describe_function(entry.function, getattr(entry.function, "__name__", entry.name))
+    model = arguments_model(entry.function)
+    if model is None:
+        return described
+    try:
+        schema = model.model_json_schema()
+    except Exception:  # an annotation Pydantic validates but cannot describe
+        return described
+    return dataclasses.replace(described, arguments_schema=schema)
+
+
+def arguments_model(function: Callable[..., Any]) -> type[BaseModel] | None:
+    """SOE's arguments model of a tool an agent calls (F-AGENT-7): one field per parameter
+    (no annotation: any; no default: required), named ``<function>Schema``. ``None`` when
+    Pydantic cannot build one (an annotation it does not know, a ``_private`` name)."""
+    name = getattr(function, "__name__", "tool")
+    try:
+        parameters = inspect.signature(function).parameters.values()
+        hints = typing.get_type_hints(function)
+    except Exception:
+        return None
+    fields: dict[str, Any] = {}
+    for parameter in parameters:
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            continue
+        annotation = hints.get(parameter.name, Any)
+        default = ... if parameter.default is inspect.Parameter.empty else parameter.default
+        fields[parameter.name] = (annotation, default)
+    try:
+        return create_model(f"{name}Schema", **fields)
+    except Exception:
+        return None
+
+
+def agent_arguments(model: type[BaseModel] | None, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments an agent's tool receives (F-AGENT-7): validated by the arguments model,
+    as SOE's are, then dumped (``10`` for a ``float`` is ``10.0``, an ISO text for a
+    ``datetime`` is a datetime, a nested model is a mapping). Raises Pydantic's
+    ``ValidationError`` for arguments the model refuses."""
+    if model is None:
+        return arguments
+    return model.model_validate(arguments).model_dump()

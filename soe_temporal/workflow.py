@@ -42,6 +42,7 @@ from .engine.signals import signal_list_problem
 from .engine.state import ToolFacts
 from .payloads import (
     BROADCAST_UPDATE,
+    CASCADE_EACH_OUTCOME_VERSION,
     CHILD_MESSAGE_SIGNAL,
     CLOSE_UPDATE,
     CONFIG_QUERY,
@@ -124,6 +125,7 @@ class SoeWorkflow:
                 inherited_context=start.inherited_context,
             )
         self._execution.clock = lambda: workflow.now().isoformat()
+        self._execution.cascade_each_outcome = start.version >= CASCADE_EACH_OUTCOME_VERSION
         self._worker_options: WorkerOptions | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = start.closing

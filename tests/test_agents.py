@@ -139,6 +139,16 @@ async def test_f_agent_9_the_error_budget_runs_out_into_the_failure_signal():
     )
 
 
+async def test_f_agent_9_an_agent_out_of_retries_raises_a_runtime_error_as_soe_does():
+    """Without llm_failure_signal SOE raises RuntimeError(message); NodeFailedError is one,
+    so a soe-ai caller's ``except RuntimeError`` keeps working, message included."""
+    model = AgentModel(['{"action": "call_tool", "tool_name": "nope"}'] * 3)
+    config = AGENT.replace("      llm_failure_signal: GAVE_UP\n", "")
+    async with SoeTestEnvironment(call_llm=model, tools_registry={"add": add}) as env:
+        with pytest.raises(RuntimeError, match=r"Agent execution exceeded max retries \(2\)"):
+            await env.soe.orchestrate(config, "solve", ["GO"], {"x": 40})
+
+
 async def test_q_13_a_router_stage_model_failure_takes_the_failure_path():
     def broken(prompt: str, config: dict) -> str:
         raise TimeoutError("model down")

@@ -360,7 +360,7 @@ async def test_f_bi_17_injected_schema_field_shapes_a_later_llm_output():
         context = await env.soe.get_context(eid)
     # F-SCHEMA-4: the bare value of the injected type is asked for, and checked.
     assert '{"title": "ScoreRoot", "type": "integer"}' in prompts[0]
-    assert "is not of type 'integer'" in prompts[1]
+    assert "Input should be a valid integer, unable to parse string as an integer" in prompts[1]
     assert context["score"] == [7]
 
 

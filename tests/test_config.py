@@ -926,6 +926,28 @@ def test_f_cfg_2_invalid_yaml() -> None:
     assert error_of("w: [unclosed\n").startswith("Invalid YAML configuration: ")
 
 
+def test_f_cfg_2_invalid_yaml_in_a_file_names_the_file_line_and_column(tmp_path) -> None:
+    path = tmp_path / "orders.yaml"
+    path.write_text("orders:\n  Start:\n    node_type: router\n    event_triggers: [START]: oops\n")
+    assert error_of(str(path)) == (
+        f"Invalid YAML configuration: {path}, line 4, column 28: mapping values are not "
+        "allowed here"
+    )
+
+
+def test_f_cfg_2_invalid_yaml_text_names_line_and_column_and_no_pseudo_file() -> None:
+    message = error_of('w:\n  n: "unclosed\n')
+    assert "<unicode string>" not in message
+    assert message.startswith("Invalid YAML configuration: line 3, column 1: ")
+    assert "while scanning a quoted scalar that started at line 2, column 6" in message
+
+
+def test_f_cfg_2_a_key_defined_twice_in_a_file_names_the_file(tmp_path) -> None:
+    path = tmp_path / "orders.yaml"
+    path.write_text("w: {}\nw: {}\n")
+    assert error_of(path).startswith(f"{path}: 'w' is defined twice in the same mapping")
+
+
 def test_f_cfg_2_yaml_1_1_booleans_in_parameters() -> None:
     text = (
         "w:\n  n:\n    node_type: tool\n    event_triggers: [START]\n    tool_name: t\n"
@@ -1143,11 +1165,18 @@ def test_q22_non_string_node_type_refused() -> None:
 
 
 def test_q22_legacy_config_with_identities_refused() -> None:
-    config = {"w": {"n": ROUTER}, "identities": {"triage": "You sort tickets."}}
+    """The message names the keys that would be read as workflows, so the user sees which
+    config is meant."""
+    config = {
+        "orders": {"n": ROUTER},
+        "refunds": {"n": ROUTER},
+        "identities": {"triage": "You sort tickets."},
+    }
     assert error_of(config) == (
         "'identities' is a section of the combined format, which needs a top-level "
         "'workflows' key; without it every top-level key is read as a workflow (legacy "
-        "format). Move the workflows under 'workflows:' next to 'identities'."
+        "format): here 'orders', 'refunds' and 'identities'. Move the workflows ('orders' "
+        "and 'refunds') under 'workflows:' next to 'identities'."
     )
 
 
@@ -1156,7 +1185,8 @@ def test_q22_legacy_config_with_context_schema_refused() -> None:
     assert error_of(config) == (
         "'context_schema' is a section of the combined format, which needs a top-level "
         "'workflows' key; without it every top-level key is read as a workflow (legacy "
-        "format). Move the workflows under 'workflows:' next to 'context_schema'."
+        "format): here 'w' and 'context_schema'. Move the workflows ('w') under "
+        "'workflows:' next to 'context_schema'."
     )
 
 

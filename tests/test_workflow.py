@@ -295,6 +295,22 @@ async def test_unknown_and_closed_executions_get_clear_errors():
         assert (await env.soe.describe(eid))["status"] == "COMPLETED"
 
 
+async def test_f_inh_1_f_inh_3_f_exec_10_an_unknown_execution_is_a_value_error_as_in_soe():
+    """soe-ai raises ValueError for a missing inheritance source, and a soe-ai caller
+    catches ValueError for a signal to an execution that does not exist; the error is
+    still ExecutionNotFoundError, with its message."""
+    async with SoeTestEnvironment() as env:
+        with pytest.raises(ValueError, match="No execution 'ghost'") as signalled:
+            await env.soe.broadcast_signals("ghost", ["X"])
+        assert isinstance(signalled.value, ExecutionNotFoundError)
+        with pytest.raises(ValueError, match="No execution 'ghost'"):
+            await env.soe.orchestrate(None, "gate", ["BEGIN"], {}, inherit_config_from_id="ghost")
+        with pytest.raises(ValueError, match="No execution 'ghost'"):
+            await env.soe.orchestrate(
+                EXAMPLES / "gate.yaml", "gate", ["BEGIN"], {}, inherit_context_from_id="ghost"
+            )
+
+
 async def test_q_29_cascade_limit_stops_a_runaway_loop_with_a_node_error():
     config = """
 spin:

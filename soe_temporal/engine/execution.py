@@ -112,6 +112,10 @@ class Execution:
         self._to_main: list[HistoryAppend] = []
         # The host's clock (workflow time, ISO 8601): deterministic on replay.
         self.clock: Callable[[], str] = lambda: ""
+        # SOE's one-outcome-at-a-time rule (see complete_call). Executions recorded before
+        # soe_temporal kept it left an outcome's signals for the host's next
+        # process_pending; their host turns it off so that they replay as recorded.
+        self.cascade_each_outcome = True
 
     @classmethod
     def start(
@@ -235,14 +239,17 @@ class Execution:
         the host hands in the next one: a fan-in router that waits for several fields
         sees them arrive one by one, however many outcomes reach the host at once.
         """
-        commands = self.process_pending()
+        commands = self.process_pending() if self.cascade_each_outcome else []
         running = self._running.pop(call_id)
         self.state.progress += 1
         try:
             commands.extend(running.apply(self, outcome))
         except Exception as error:
             self._fail_unexpectedly(running.firing, error)
-        commands.extend(self.process_pending())
+        if self.cascade_each_outcome:
+            commands.extend(self.process_pending())
+        else:
+            self._forget_finished_cascades()
         return commands
 
     # -- used by node handlers --------------------------------------------------------

@@ -190,13 +190,48 @@ def read_answer(text: str, model: ResponseModel) -> Answer:
 
 
 def _issue(error: Any) -> Issue:
-    """A jsonschema error as a feedback line; a missing key is named, as Pydantic does."""
-    path = [str(part) for part in error.absolute_path]
+    """A jsonschema error as a feedback line, worded as Pydantic words it where the two
+    agree on what is wrong (SOE's models are Pydantic's), so the model reads the same
+    feedback it would under SOE."""
+    path = ".".join(str(part) for part in error.absolute_path)
     if error.validator == "required" and isinstance(error.instance, dict):
         missing = next((key for key in error.validator_value if key not in error.instance), None)
         if missing is not None:
-            return Issue(".".join([*path, missing]), "Field required")
-    return Issue(".".join(path), error.message)
+            return Issue(".".join(filter(None, [path, missing])), "Field required")
+    if error.validator == "type" and isinstance(error.validator_value, str):
+        return Issue(path, _type_message(error.validator_value, error.instance))
+    if error.validator == "enum":
+        return Issue(path, f"Input should be {_choices(error.validator_value)}")
+    return Issue(path, error.message)
+
+
+def _type_message(expected: str, value: Any) -> str:
+    """Pydantic v2's messages for a value of the wrong type."""
+    if expected == "integer":
+        if isinstance(value, str):
+            return "Input should be a valid integer, unable to parse string as an integer"
+        if isinstance(value, float):
+            return "Input should be a valid integer, got a number with a fractional part"
+        return "Input should be a valid integer"
+    if expected == "number":
+        if isinstance(value, str):
+            return "Input should be a valid number, unable to parse string as a number"
+        return "Input should be a valid number"
+    if expected == "boolean":
+        if isinstance(value, (str, int, float)):
+            return "Input should be a valid boolean, unable to interpret input"
+        return "Input should be a valid boolean"
+    names = {"string": "a valid string", "array": "a valid list", "object": "a valid dictionary",
+             "null": "None"}  # fmt: skip
+    return f"Input should be {names.get(expected, expected)}"
+
+
+def _choices(options: list[Any]) -> str:
+    """``'a', 'b' or 'c'``, as Pydantic lists a literal's or an enum's values."""
+    shown = [repr(option) if isinstance(option, str) else json.dumps(option) for option in options]
+    if len(shown) <= 1:
+        return "".join(shown)
+    return f"{', '.join(shown[:-1])} or {shown[-1]}"
 
 
 @functools.lru_cache(maxsize=256)
@@ -204,13 +239,17 @@ def _validator(schema_text: str) -> Draft202012Validator:
     return Draft202012Validator(json.loads(schema_text))
 
 
-def coerce(value: Any, schema: dict[str, Any]) -> Any:
+def coerce(value: Any, schema: dict[str, Any], root: dict[str, Any] | None = None) -> Any:
     """Pydantic v2's lax conversions (F-PROTO-5) guided by ``schema``; what cannot be
-    converted is returned unchanged, for jsonschema to report."""
+    converted is returned unchanged, for jsonschema to report. ``root`` is the schema that
+    local ``$ref``s (``#/$defs/...``, as Pydantic writes a model parameter) point into."""
+    root = schema if root is None else root
+    if "$ref" in schema:
+        schema = _resolve_ref(schema["$ref"], root)
     if "anyOf" in schema:
         if value is None:
             return None
-        return coerce(value, schema["anyOf"][0])
+        return coerce(value, schema["anyOf"][0], root)
     kind = schema.get("type")
     if kind == "integer":
         return _to_integer(value)
@@ -218,17 +257,41 @@ def coerce(value: Any, schema: dict[str, Any]) -> Any:
         return _to_number(value)
     if kind == "boolean":
         return _to_boolean(value)
-    if kind == "array" and isinstance(value, list) and "items" in schema:
-        return [coerce(item, schema["items"]) for item in value]
-    if kind == "object" and isinstance(value, dict) and "properties" in schema:
+    if kind == "array" and isinstance(value, list):
+        if "prefixItems" in schema:  # a tuple: one schema per position
+            positions = schema["prefixItems"]
+            return [
+                coerce(item, positions[i], root) if i < len(positions) else item
+                for i, item in enumerate(value)
+            ]
+        if "items" in schema:
+            return [coerce(item, schema["items"], root) for item in value]
+        return value
+    if kind == "object" and isinstance(value, dict):
         result = dict(value)  # undeclared keys are kept (F-SCHEMA-5)
-        for name, item_schema in schema["properties"].items():
+        for name, item_schema in (schema.get("properties") or {}).items():
             if name in result:
-                result[name] = coerce(result[name], item_schema)
+                result[name] = coerce(result[name], item_schema, root)
             elif "default" in item_schema:
                 result[name] = copy.deepcopy(item_schema["default"])
+        values = schema.get("additionalProperties")
+        if isinstance(values, dict):
+            declared = schema.get("properties") or {}
+            for name in result:
+                if name not in declared:
+                    result[name] = coerce(result[name], values, root)
         return result
     return value
+
+
+def _resolve_ref(reference: str, root: dict[str, Any]) -> dict[str, Any]:
+    """The schema a local ``$ref`` names; ``{}`` (any) for one that leads nowhere."""
+    if not reference.startswith("#/"):
+        return {}
+    target: Any = root
+    for part in reference[2:].split("/"):
+        target = target.get(part) if isinstance(target, dict) else None
+    return target if isinstance(target, dict) else {}
 
 
 _INTEGER_TEXT = re.compile(r"[+-]?\d+(?:_\d+)*(?:\.0*)?", re.ASCII)
@@ -247,8 +310,13 @@ def _to_integer(value: Any) -> Any:
 
 
 def _to_number(value: Any) -> Any:
-    if isinstance(value, bool):
-        return float(value)
+    """A float, as a Pydantic ``float`` field holds it: ``10`` is ``10.0``, ``"3"`` is
+    ``3.0`` (F-AGENT-7, F-PROTO-5)."""
+    if isinstance(value, (bool, int)):
+        try:
+            return float(value)
+        except OverflowError:  # too large for a float: jsonschema still takes the int
+            return value
     if isinstance(value, str):
         try:
             return float(value.strip())

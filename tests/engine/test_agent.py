@@ -440,6 +440,53 @@ def test_f_agent_7_parameter_stage_invalid_arguments_are_retried():
     assert retry.attempt == 2
 
 
+def convert(amount: float, rate: float, rounds: int = 1) -> float:
+    """Convert an amount at a rate."""
+    return amount * rate
+
+
+def test_f_agent_7_arguments_are_coerced_to_the_signature_as_pydantic_does():
+    """SOE builds a Pydantic model from the signature: ints for float parameters become
+    floats, numeric text for an int parameter becomes an int."""
+    execution, commands = begin(agent_node(tools=["convert"]), tools={"convert": convert})
+    parameters = decide(execution, only(commands), "call_tool", "convert")
+    tool = only(reply(execution, parameters, '{"amount": 10, "rate": -1, "rounds": "3"}'))
+    assert isinstance(tool, CallTool)
+    assert tool.parameters == {"amount": 10.0, "rate": -1.0, "rounds": 3}
+    assert [type(tool.parameters[k]) for k in ("amount", "rate", "rounds")] == [float, float, int]
+
+
+def test_f_agent_7_arguments_the_signature_refuses_get_pydantic_s_feedback():
+    """A value no lax conversion fits is refused in the parameter stage, and the retry
+    prompt carries the error Pydantic reports for it (F-PROTO-3)."""
+    execution, commands = begin(agent_node(tools=["convert"]), tools={"convert": convert})
+    parameters = decide(execution, only(commands), "call_tool", "convert")
+    retry = only(reply(execution, parameters, '{"amount": "ten", "rate": 1, "rounds": 2.5}'))
+    assert stage(retry) == "parameters"
+    assert "  - amount: Input should be a valid number, unable to parse string as a number" in (
+        retry.prompt
+    )
+    assert "  - rounds: Input should be a valid integer, got a number with a fractional part" in (
+        retry.prompt
+    )
+
+
+def test_f_agent_7_parameter_schema_is_soe_s_pydantic_model_schema():
+    """The model is shown the JSON Schema of SOE's ``<function>Schema`` model."""
+    execution, commands = begin(agent_node(tools=["convert"]), tools={"convert": convert})
+    parameters = decide(execution, only(commands), "call_tool", "convert")
+    assert response_schema(parameters) == {
+        "properties": {
+            "amount": {"title": "Amount", "type": "number"},
+            "rate": {"title": "Rate", "type": "number"},
+            "rounds": {"default": 1, "title": "Rounds", "type": "integer"},
+        },
+        "required": ["amount", "rate"],
+        "title": "convertSchema",
+        "type": "object",
+    }
+
+
 def test_f_agent_7_unknown_tool_system_error_event_and_budget():
     execution, commands = begin(agent_node(retries=2), tools={"add_tool": add, "mul_tool": mul})
     execution.take_events()

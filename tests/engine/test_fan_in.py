@@ -150,3 +150,13 @@ def test_f_exec_3_an_outcome_s_own_cascade_runs_before_the_call_returns():
     execution.complete_call(calls[0].call_id, ToolOutcome("ok", result="sunny"))
     assert execution.state.pending == []
     assert ops(execution)["nodes"]["Join"] == 1
+
+
+def test_executions_started_with_payload_version_1_keep_their_recorded_order():
+    """Histories recorded before this rule left an outcome's signals for the host's next
+    process_pending; with the rule off, they replay as recorded."""
+    execution = start(tool_parts(), ["START"])
+    execution.cascade_each_outcome = False
+    calls = execution.process_pending()
+    execution.complete_call(calls[0].call_id, ToolOutcome("ok", result="sunny"))
+    assert [b.signals for b in execution.state.pending] == [["PART_DONE"]]

@@ -153,6 +153,41 @@ async def builtins(env: SoeTestEnvironment) -> str:
     return await env.soe.orchestrate(BUILTINS_CONFIG, "main", ["START"], {})
 
 
+FAN_IN_CONFIG = """
+join:
+  Fetch_a:
+    node_type: tool
+    event_triggers: [START]
+    tool_name: add_numbers
+    parameters: {a: 1, b: 1}
+    output_field: a
+    event_emissions: [{signal_name: PART_DONE}]
+  Fetch_b:
+    node_type: tool
+    event_triggers: [START]
+    tool_name: add_numbers
+    parameters: {a: 2, b: 2}
+    output_field: b
+    event_emissions: [{signal_name: PART_DONE}]
+  Join:
+    node_type: router
+    event_triggers: [PART_DONE]
+    event_emissions:
+      - signal_name: READY
+        condition: "{{ context.a is defined and context.b is defined }}"
+  Summarize:
+    node_type: llm
+    event_triggers: [READY]
+    prompt: "Sum up {{ context.a }} and {{ context.b }}"
+    output_field: summary
+"""
+
+
+async def fan_in(env: SoeTestEnvironment) -> str:
+    """Each outcome's cascade runs as it is applied (F-EXEC-3, the patched behaviour)."""
+    return await env.soe.orchestrate(FAN_IN_CONFIG, "join", ["START"], {})
+
+
 SCENARIOS: dict[str, Scenario] = {
     "approval": approval,
     "notify": notify,
@@ -164,6 +199,7 @@ SCENARIOS: dict[str, Scenario] = {
     "children": children,
     "self_evolving": self_evolving,
     "builtins": builtins,
+    "fan_in": fan_in,
 }
 
 
