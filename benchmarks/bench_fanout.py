@@ -26,7 +26,7 @@ from temporalio.worker import Worker
 
 from benchmarks.hand_written import HandWrittenFanOut, HandWrittenFanOutChild
 from soe_temporal import SoeClient, create_worker, load_config
-from soe_temporal.devserver import DevServer, DevServerSettings
+from soe_temporal.servers.devserver import DevServer, DevServerSettings
 
 
 def fan_out_config(children: int) -> dict[str, Any]:

@@ -40,8 +40,8 @@ from benchmarks.hand_written import (
 )
 from soe_temporal import SoeClient, SoeConfig, create_worker, load_config
 from soe_temporal.activities import SoeActivities
-from soe_temporal.devserver import DevServer, DevServerSettings
-from soe_temporal.llm.fake import FakeProvider
+from soe_temporal.llm.providers.fake import FakeProvider
+from soe_temporal.servers.devserver import DevServer, DevServerSettings
 
 
 def tool_chain(nodes: int, local: bool = False) -> dict[str, Any]:

@@ -15,10 +15,8 @@ from temporalio.service import RPCError
 
 from .engine.builtins import is_builtin
 from .engine.calls import ToolParameterError, builtin_arguments
-from .invoke import invoke
-from .io_builtins import run_io_builtin
 from .llm.providers import LlmProvider, LlmProviderError
-from .payloads import (
+from .temporal.payloads import (
     CONVERSATION_QUERY,
     LLM_ACTIVITY,
     LLM_CALL_ERROR,
@@ -39,8 +37,10 @@ from .payloads import (
     ToolOptions,
     WorkerOptions,
 )
-from .serialization import NotJsonData, json_size, to_json_data
-from .tools import (
+from .temporal.serialization import NotJsonData, json_size, to_json_data
+from .tools.invoke import invoke
+from .tools.io_builtins import run_io_builtin
+from .tools.registry import (
     ToolEntry,
     agent_arguments,
     arguments_model,

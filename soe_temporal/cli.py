@@ -28,9 +28,9 @@ from temporalio.client import Client
 
 from .client import SoeClient
 from .config import load_config
-from .devserver import DevServer, DevServerSettings, port_in_use
 from .errors import ConfigError, SoeError
 from .llm.providers import provider_from_environment
+from .servers.devserver import DevServer, DevServerSettings, port_in_use
 from .worker import DEFAULT_TASK_QUEUE, create_worker
 
 EXIT_ERROR = 1

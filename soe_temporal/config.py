@@ -26,7 +26,7 @@ from jsonschema.exceptions import ValidationError
 
 from .engine.templates import has_jinja, sandbox_escape, syntax_error
 from .errors import ConfigError
-from .serialization import NotJsonData, to_json_data
+from .temporal.serialization import NotJsonData, to_json_data
 
 SCHEMA_RESOURCE = "schema/soe-config.schema.json"
 NODE_TYPES = ("router", "llm", "agent", "tool", "child")

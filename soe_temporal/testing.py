@@ -19,7 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from .client import SoeClient
-from .servers import test_server_path
+from .servers.binaries import test_server_path
 from .worker import create_worker
 
 

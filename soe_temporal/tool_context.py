@@ -1,6 +1,6 @@
 """What a tool can reach while it runs (it runs as a Temporal activity).
 
-    from soe_temporal.tool_context import current_execution_id, current_soe_client
+    from .tool_context import current_execution_id, current_soe_client
 
     async def notify_other_workflow(other_execution_id: str) -> dict:
         await current_soe_client().broadcast_signals(other_execution_id, ["EXTERNAL_EVENT"], wait=False)

@@ -10,9 +10,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from .activities import SoeActivities
-from .converter import soe_temporal_client
 from .llm.providers import LlmProvider, as_provider
-from .tools import check_temporal_options, normalize_registry
+from .temporal.converter import soe_temporal_client
+from .tools.registry import check_temporal_options, normalize_registry
 from .workflow import SoeWorkflow
 
 DEFAULT_TASK_QUEUE = "soe"

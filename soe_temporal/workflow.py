@@ -16,13 +16,6 @@ from typing import Any, TypeVar
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from .activity_options import (
-    DEFAULT_LLM_OPTIONS,
-    DEFAULT_TOOL_OPTIONS,
-    ActivityPlan,
-    merge_options,
-    plan_activity,
-)
 from .engine import CallTool, Command, EngineSettings, Execution, ToolOutcome
 from .engine.builtins import context_summary
 from .engine.commands import (
@@ -40,7 +33,14 @@ from .engine.commands import (
 from .engine.context import OPERATIONAL, PARENT
 from .engine.signals import signal_list_problem
 from .engine.state import ToolFacts
-from .payloads import (
+from .temporal.activity_options import (
+    DEFAULT_LLM_OPTIONS,
+    DEFAULT_TOOL_OPTIONS,
+    ActivityPlan,
+    merge_options,
+    plan_activity,
+)
+from .temporal.payloads import (
     BROADCAST_UPDATE,
     CASCADE_EACH_OUTCOME_VERSION,
     CHILD_MESSAGE_SIGNAL,
@@ -79,7 +79,7 @@ from .payloads import (
     WaitRequest,
     WorkerOptions,
 )
-from .serialization import json_size
+from .temporal.serialization import json_size
 
 # A tool that could not be called at all: SOE raises before its attempt loop.
 SETUP_FAILURE_TYPES = (TOOL_NOT_FOUND, TOOL_PARAMETER_ERROR)

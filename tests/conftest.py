@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from soe_temporal.devserver import DevServer, DevServerSettings
+from soe_temporal.servers.devserver import DevServer, DevServerSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -10,8 +10,8 @@ import pytest
 
 from examples.tools import TOOLS
 from soe_temporal import NodeFailedError
-from soe_temporal.llm.fake import FakeProvider
-from soe_temporal.llm.openai_provider import OpenAIProvider
+from soe_temporal.llm.providers.fake import FakeProvider
+from soe_temporal.llm.providers.openai_compatible import OpenAIProvider
 from soe_temporal.testing import SoeTestEnvironment
 
 from .chat_server import Reply, chat_server
@@ -272,7 +272,7 @@ loop:
 def test_f_agent_3_annotations_are_shown_as_written():
     """SOE shows each annotation's string form: a class as <class 'int'>, and, in a module
     with postponed annotations (like this one), the text as written."""
-    from soe_temporal.tools import describe_tool, normalize_registry
+    from soe_temporal.tools.registry import describe_tool, normalize_registry
 
     described = describe_tool(normalize_registry({"add": add})["add"])
     assert described.signature == "add(a: int, b: int)\n  Add two whole numbers."

@@ -13,8 +13,8 @@ from typing import Any
 
 from examples.tools import TOOLS
 from soe_temporal.engine.builtins import BUILTIN_NAMES
-from soe_temporal.llm.fake import FakeProvider, fake_answer
-from soe_temporal.payloads import CONFIG_QUERY
+from soe_temporal.llm.providers.fake import FakeProvider, fake_answer
+from soe_temporal.temporal.payloads import CONFIG_QUERY
 from soe_temporal.testing import SoeTestEnvironment
 
 from .conftest import EXAMPLES, DevServerInfo

@@ -11,7 +11,7 @@ import uuid
 from temporalio.client import Client
 
 from soe_temporal import SoeClient
-from soe_temporal.devserver import DevServer, DevServerSettings
+from soe_temporal.servers.devserver import DevServer, DevServerSettings
 
 from .conftest import BIN, ROOT, DevServerInfo, Spawn, free_port
 

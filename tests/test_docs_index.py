@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from soe_temporal.docs_index import DOCS_DIRECTORY, DocsIndex, docs_index, explore_docs
+from soe_temporal.tools.docs_index import DOCS_DIRECTORY, DocsIndex, docs_index, explore_docs
 
 GUIDE = """<!-- tags: Routing, basics -->
 # The guide

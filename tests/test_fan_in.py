@@ -23,9 +23,10 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from soe_temporal import SoeClient, create_worker, servers
-from soe_temporal.converter import soe_temporal_client
-from soe_temporal.payloads import (
+from soe_temporal import SoeClient, create_worker
+from soe_temporal.servers.binaries import test_server_path as time_skipping_server
+from soe_temporal.temporal.converter import soe_temporal_client
+from soe_temporal.temporal.payloads import (
     CHILD_MESSAGE_SIGNAL,
     ChildMessage,
     LlmCallResult,
@@ -40,7 +41,7 @@ CALLS_QUEUE = "fan-in-calls"
 @pytest_asyncio.fixture(scope="module")
 async def server() -> AsyncIterator[WorkflowEnvironment]:
     environment = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=servers.test_server_path()
+        test_server_existing_path=time_skipping_server()
     )
     yield environment
     await environment.shutdown()

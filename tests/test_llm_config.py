@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from soe_temporal import ConfigError
-from soe_temporal.llm.fake import FakeProvider
-from soe_temporal.llm.openai_provider import OpenAIProvider
 from soe_temporal.llm.providers import CallableProvider, as_provider, provider_from_environment
+from soe_temporal.llm.providers.fake import FakeProvider
+from soe_temporal.llm.providers.openai_compatible import OpenAIProvider
 
 
 def answer(prompt: str, config: dict) -> str:

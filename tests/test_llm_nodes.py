@@ -8,7 +8,7 @@ import json
 import pytest
 
 from soe_temporal import NodeFailedError
-from soe_temporal.llm.fake import FakeProvider
+from soe_temporal.llm.providers.fake import FakeProvider
 from soe_temporal.testing import SoeTestEnvironment
 
 from .conftest import EXAMPLES

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from soe_temporal import NodeFailedError
-from soe_temporal.llm.openai_provider import OpenAIProvider
+from soe_temporal.llm.providers.openai_compatible import OpenAIProvider
 from soe_temporal.testing import SoeTestEnvironment
 
 from .chat_server import ChatServer, Reply, chat_server

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from soe_temporal import ConfigError, create_worker
-from soe_temporal.activity_options import merge_options, parse_duration, plan_activity
+from soe_temporal.temporal.activity_options import merge_options, parse_duration, plan_activity
 from soe_temporal.testing import SoeTestEnvironment
 
 

@@ -13,7 +13,12 @@ from pydantic import BaseModel, ValidationError, create_model
 
 from soe_temporal.engine.signatures import describe_function
 from soe_temporal.testing import SoeTestEnvironment
-from soe_temporal.tools import agent_arguments, arguments_model, describe_tool, normalize_registry
+from soe_temporal.tools.registry import (
+    agent_arguments,
+    arguments_model,
+    describe_tool,
+    normalize_registry,
+)
 
 
 def soe_ai_schema(function: Any) -> dict[str, Any]:

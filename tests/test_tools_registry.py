@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from soe_temporal import ConfigError
-from soe_temporal.tools import ToolEntry, normalize_registry
+from soe_temporal.tools.registry import ToolEntry, normalize_registry
 
 
 def echo(**kwargs: Any) -> dict[str, Any]:

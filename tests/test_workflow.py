@@ -13,7 +13,7 @@ from soe_temporal import (
     ExecutionNotFoundError,
     NodeFailedError,
 )
-from soe_temporal.payloads import SIGNAL_NAME
+from soe_temporal.temporal.payloads import SIGNAL_NAME
 from soe_temporal.testing import SoeTestEnvironment
 
 from .conftest import EXAMPLES

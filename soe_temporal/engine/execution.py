@@ -16,8 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from .agent import RunningAgent, fire_agent
-from .child import RunningChildStart, fire_child
 from .commands import Command, HistoryAppend, MessageToParent, Outcome, TreeConfigChange
 from .context import (
     PARENT,
@@ -27,9 +25,12 @@ from .context import (
     write_field,
 )
 from .history import RunningHistoryRead, history_is_local, needs_history_read, read_history
-from .llm import RunningLlmCall, fire_llm
+from .nodes.agent import RunningAgent, fire_agent
+from .nodes.child import RunningChildStart, fire_child
+from .nodes.llm import RunningLlmCall, fire_llm
+from .nodes.router import fire_router
+from .nodes.tool import RunningToolCall, fire_tool
 from .operational import count_error, count_node, ensure_operational, record_signals
-from .router import fire_router
 from .state import (
     EngineSettings,
     ExecutionState,
@@ -38,7 +39,6 @@ from .state import (
     PendingBroadcast,
     ToolFacts,
 )
-from .tool import RunningToolCall, fire_tool
 
 RECORD_KINDS: dict[str, Any] = {
     "tool": RunningToolCall,

@@ -19,7 +19,7 @@ from soe_temporal.engine import EngineSettings, Execution, ExecutionState, ToolO
 from soe_temporal.engine.commands import CallLlm, CallTool, LlmOutcome
 from soe_temporal.engine.state import ToolFacts
 from soe_temporal.llm.protocol import FORMAT_LEAD
-from soe_temporal.tools import describe_tool, normalize_registry
+from soe_temporal.tools.registry import describe_tool, normalize_registry
 
 ROUTER_KEYS = [
     "instructions",

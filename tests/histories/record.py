@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from examples.tools import TOOLS
-from soe_temporal.llm.fake import fake_answer
+from soe_temporal.llm.providers.fake import fake_answer
 from soe_temporal.testing import SoeTestEnvironment
 
 HERE = Path(__file__).parent

@@ -10,8 +10,8 @@ import pytest
 
 from soe_temporal.engine import Execution
 from soe_temporal.engine.commands import LlmOutcome
-from soe_temporal.llm.fake import FakeProvider, fake_answer
 from soe_temporal.llm.protocol import assemble_prompt, input_document
+from soe_temporal.llm.providers.fake import FakeProvider, fake_answer
 from soe_temporal.llm.response import llm_response_model, read_answer
 
 OPTIONS = [("URGENT", "An outage"), ("ROUTINE", "Anything else")]

@@ -12,14 +12,14 @@ import copy
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .commands import ChildrenStarted, ChildSpec, StartChildren
-from .context import PARENT, accumulated_items, is_internal_field
-from .emissions import programmatic_emission
-from .operational import main_execution_id
-from .state import Firing
+from ..commands import ChildrenStarted, ChildSpec, StartChildren
+from ..context import PARENT, accumulated_items, is_internal_field
+from ..emissions import programmatic_emission
+from ..operational import main_execution_id
+from ..state import Firing
 
 if TYPE_CHECKING:
-    from .execution import Execution
+    from ..execution import Execution
 
 
 @dataclass

@@ -17,8 +17,8 @@ from types import TracebackType
 
 from temporalio.client import Client
 
-from .errors import SoeError
-from .servers import temporal_cli_path
+from ..errors import SoeError
+from .binaries import temporal_cli_path
 
 STARTUP_TIMEOUT_SECONDS = 60
 

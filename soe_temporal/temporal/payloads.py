@@ -7,8 +7,8 @@ defaults; never rename, retype or remove one (see DESIGN.md and STYLE.md §4).
 from dataclasses import dataclass, field
 from typing import Any
 
-from .engine.commands import TreeConfigChange
-from .engine.state import ExecutionState
+from ..engine.commands import TreeConfigChange
+from ..engine.state import ExecutionState
 
 WORKFLOW_TYPE = "SoeWorkflow"
 SIGNAL_NAME = "soe_signal"

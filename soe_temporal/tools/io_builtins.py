@@ -14,9 +14,9 @@ from typing import Any
 from temporalio.client import Client, RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
+from ..engine.builtins import BuiltinError, check_arguments, plan_copy
+from ..temporal.payloads import CONTEXT_QUERY, REPLACE_FIELDS_SIGNAL, SUMMARY_QUERY, WORKFLOW_TYPE
 from .docs_index import explore_docs
-from .engine.builtins import BuiltinError, check_arguments, plan_copy
-from .payloads import CONTEXT_QUERY, REPLACE_FIELDS_SIGNAL, SUMMARY_QUERY, WORKFLOW_TYPE
 
 # soe_list_contexts shows the most recently started executions, at most this many.
 LIST_CONTEXTS_LIMIT = 100

@@ -8,19 +8,19 @@ import copy
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..llm.protocol import assemble_prompt, input_document, retry_prompt
-from ..llm.response import Answer, InvalidAnswer, ResponseModel, llm_response_model, read_answer
-from .commands import CallLlm, LlmOutcome
-from .context import write_field
-from .emissions import condition_of, is_jinja_condition, programmatic_emission
-from .history import conversation_for, system_message
-from .operational import count_llm_call
-from .prompts import history_text, prompt_context
-from .state import Firing
-from .templates import render_prompt
+from ...llm.protocol import assemble_prompt, input_document, retry_prompt
+from ...llm.response import Answer, InvalidAnswer, ResponseModel, llm_response_model, read_answer
+from ..commands import CallLlm, LlmOutcome
+from ..context import write_field
+from ..emissions import condition_of, is_jinja_condition, programmatic_emission
+from ..history import conversation_for, system_message
+from ..operational import count_llm_call
+from ..prompts import history_text, prompt_context
+from ..state import Firing
+from ..templates import render_prompt
 
 if TYPE_CHECKING:
-    from .execution import Execution
+    from ..execution import Execution
 
 DEFAULT_RETRIES = 3
 

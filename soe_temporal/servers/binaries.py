@@ -11,7 +11,7 @@ import sys
 import sysconfig
 from pathlib import Path
 
-from .errors import SoeError
+from ..errors import SoeError
 
 
 def _find(executable: str, package: str) -> str:

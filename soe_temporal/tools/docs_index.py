@@ -1,6 +1,6 @@
 """The documentation shipped in the package, as soe_explore_docs navigates it (F-BI-2).
 
-The index is built from ``soe_temporal/docs`` on first use: a directory, its Markdown
+The index is built from ``soe_temporal/tools/docs`` on first use: a directory, its Markdown
 files, and each file's ``##``/``###`` sections with their line ranges. A file's tags come
 from its first line, ``<!-- tags: a, b -->``. Paths look like ``docs/nodes.md`` and
 ``docs/nodes.md/router-node``; the leading ``docs/`` may be left out, and a section may be

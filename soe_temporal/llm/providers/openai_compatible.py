@@ -17,8 +17,8 @@ from typing import Any
 import openai
 from openai import AsyncOpenAI
 
-from ..errors import ConfigError
-from .providers import LlmProviderError
+from ...errors import ConfigError
+from .base import LlmProviderError
 
 RETRYABLE_STATUS = {408, 409, 429}
 DEFAULT_TIMEOUT_SECONDS = 600.0

@@ -18,10 +18,10 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, create_model
 
-from .config import config_schema, temporal_options_problem
-from .engine.calls import parameter_value
-from .engine.signatures import ToolDescription, describe_function
-from .errors import ConfigError
+from ..config import config_schema, temporal_options_problem
+from ..engine.calls import parameter_value
+from ..engine.signatures import ToolDescription, describe_function
+from ..errors import ConfigError
 
 
 @dataclass(frozen=True)

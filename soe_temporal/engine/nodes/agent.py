@@ -11,28 +11,28 @@ import copy
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..llm.protocol import assemble_prompt, input_document, retry_prompt
-from ..llm.response import (
+from ...llm.protocol import assemble_prompt, input_document, retry_prompt
+from ...llm.response import (
     Answer,
     InvalidAnswer,
     ResponseModel,
     llm_response_model,
     read_answer,
 )
-from .builtins import describe_builtin, is_builtin
-from .calls import settle, start_tool_call
-from .commands import CallLlm, CallTool, Command, LlmOutcome, ToolOutcome
-from .context import write_field
-from .history import conversation_for, system_message
+from ..builtins import describe_builtin, is_builtin
+from ..calls import settle, start_tool_call
+from ..commands import CallLlm, CallTool, Command, LlmOutcome, ToolOutcome
+from ..context import write_field
+from ..history import conversation_for, system_message
+from ..operational import count_llm_call, count_tool_call
+from ..prompts import prompt_context
+from ..signatures import ToolDescription
+from ..state import Firing, ToolFacts
+from ..templates import render_prompt
 from .llm import DEFAULT_RETRIES, EmissionPlan, fail_llm_node, schema_entry
-from .operational import count_llm_call, count_tool_call
-from .prompts import prompt_context
-from .signatures import ToolDescription
-from .state import Firing, ToolFacts
-from .templates import render_prompt
 
 if TYPE_CHECKING:
-    from .execution import Execution
+    from ..execution import Execution
 
 ROUTER_MODEL = ResponseModel(
     schema={

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .emissions import programmatic_emission
+from ..emissions import programmatic_emission
 
 if TYPE_CHECKING:
-    from .execution import Execution
-    from .state import Firing
+    from ..execution import Execution
+    from ..state import Firing
 
 
 def fire_router(execution: Execution, firing: Firing) -> list[str]:

@@ -24,12 +24,11 @@ from temporalio.client import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from .config import SoeConfig, check_initial_workflow, load_config
-from .converter import soe_temporal_client
-from .engine.context import OPERATIONAL, PARENT
-from .engine.operational import operational_problem
-from .engine.signals import signal_list_problem
-from .errors import (
+from ..config import SoeConfig, check_initial_workflow, load_config
+from ..engine.context import OPERATIONAL, PARENT
+from ..engine.operational import operational_problem
+from ..engine.signals import signal_list_problem
+from ..errors import (
     ConfigError,
     ExecutionClosedError,
     ExecutionNotFoundError,
@@ -37,7 +36,8 @@ from .errors import (
     WaitTimeoutError,
     WorkerUnavailableError,
 )
-from .payloads import (
+from ..temporal.converter import soe_temporal_client
+from ..temporal.payloads import (
     BROADCAST_UPDATE,
     CLOSE_UPDATE,
     CONFIG_QUERY,
@@ -55,8 +55,8 @@ from .payloads import (
     SoeWorkflowInput,
     WaitRequest,
 )
-from .serialization import NotJsonData, json_size, to_json_data
-from .worker import DEFAULT_TASK_QUEUE
+from ..temporal.serialization import NotJsonData, json_size, to_json_data
+from ..worker import DEFAULT_TASK_QUEUE
 
 # Keep the initial context well under Temporal's 2 MiB payload limit.
 MAX_INITIAL_CONTEXT_BYTES = 1_500_000

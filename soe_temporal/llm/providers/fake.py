@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .protocol import FORMAT_LEAD
+from ..protocol import FORMAT_LEAD
 
 FAKE_PREFIX = "fake LLM answer to:"
 _NO_BRACKETS = str.maketrans("{}[]", "()()")

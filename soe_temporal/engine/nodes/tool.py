@@ -6,16 +6,16 @@ import copy
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .calls import settle, start_tool_call
-from .commands import CallTool, ToolOutcome
-from .context import is_internal_field
-from .emissions import is_jinja_condition, programmatic_emission
-from .operational import count_error, count_tool_call
-from .state import Firing
-from .templates import render_prompt
+from ..calls import settle, start_tool_call
+from ..commands import CallTool, ToolOutcome
+from ..context import is_internal_field
+from ..emissions import is_jinja_condition, programmatic_emission
+from ..operational import count_error, count_tool_call
+from ..state import Firing
+from ..templates import render_prompt
 
 if TYPE_CHECKING:
-    from .execution import Execution
+    from ..execution import Execution
 
 
 @dataclass

@@ -1,0 +1,2 @@
+"""What crosses Temporal: payload shapes (durable contracts), the data converter, JSON
+carriage rules and activity options."""
