@@ -28,6 +28,20 @@ from temporalio.client import Client
 
 from .client import SoeClient
 from .config import load_config
+from .engine.events import (
+    AgentStageAnswered,
+    AgentToolCall,
+    AgentToolResult,
+    BuiltinApplied,
+    ChildrenStarting,
+    Event,
+    LlmAnswered,
+    NodeErrored,
+    NodeExecuted,
+    SignalsBroadcast,
+    ToolCalled,
+    ToolDispatched,
+)
 from .errors import ConfigError, SoeError
 from .llm.providers import provider_from_environment
 from .servers.devserver import DevServer, DevServerSettings, port_in_use
@@ -269,45 +283,44 @@ def _in_tree(workflow_id: str, execution_id: str) -> bool:
     return workflow_id == execution_id or workflow_id.startswith(f"{execution_id}/")
 
 
-def _event_line(event: dict[str, Any]) -> str | None:
+def _event_line(event: Event) -> str | None:
     """One SOE event as `run` shows it; None for events it does not show."""
-    kind = event["event_type"]
-    if kind == "signals_broadcast":
-        line = f"  signals {', '.join(event['signals'])}"
-    elif kind == "node_execution" and "tool" in event:  # a built-in changed the registry
-        target = ".".join(
-            str(event[key]) for key in ("workflow_name", "node_name") if event.get(key)
-        )
-        named = event.get("identity_name") or event.get("field_name") or target
-        line = f"  {event['tool']}: {named}"
-    elif kind == "node_execution" and "children" in event:
-        count = len(event["children"])
-        line = f"  {event['node_name']}: starts {count} child execution(s) of {event['child_workflow']}"
-    elif kind == "node_execution":
-        line = f"▶ {event['node_name']} ({event['node_type']})"
-    elif kind == "tool_call" and "meta_tool" in event:
-        line = f"  soe_call_tool: calls {event['invoked_tool']}({event['arguments']})"
-    elif kind == "tool_call":
-        status = event["status"]
-        detail = f": {event['error']}" if event.get("error") else ""
-        line = f"  {event['node_name']}: tool {event['tool_name']} {status}{detail}"
-    elif kind == "llm_response":
-        status = {"ok": "answer accepted", "invalid": "answer refused", "failed": "call failed"}
-        stage = f"{event['stage']} " if event.get("stage") else ""
-        detail = f": {event['error']}" if event.get("error") else ""
-        line = (
-            f"  {event['node_name']}: LLM {stage}{status[event['status']]} "
-            f"(attempt {event['attempt']}){detail}"
-        )
-    elif kind == "agent_tool_call":
-        line = f"  {event['node_name']}: calls {event['tool_name']}({event['tool_args']})"
-    elif kind == "agent_tool_result":
-        line = f"  {event['node_name']}: {event['tool_name']} returned {event['result_preview']}"
-    elif kind == "node_error":
-        line = f"✗ {event['node_name']}: {event['error']}"
-    else:
-        return None
-    return line
+    match event:
+        case SignalsBroadcast(signals=signals):
+            return f"  signals {', '.join(signals)}"
+        case BuiltinApplied(tool=tool, details=details):
+            target = ".".join(
+                str(details[key]) for key in ("workflow_name", "node_name") if details.get(key)
+            )
+            named = details.get("identity_name") or details.get("field_name") or target
+            return f"  {tool}: {named}"
+        case ChildrenStarting():
+            return (
+                f"  {event.node_name}: starts {len(event.children)} child execution(s) of "
+                f"{event.child_workflow}"
+            )
+        case NodeExecuted():
+            return f"▶ {event.node_name} ({event.node_type})"
+        case ToolDispatched():
+            return f"  soe_call_tool: calls {event.invoked_tool}({event.arguments})"
+        case ToolCalled():
+            detail = f": {event.error}" if event.error else ""
+            return f"  {event.node_name}: tool {event.tool_name} {event.status}{detail}"
+        case LlmAnswered() | AgentStageAnswered():
+            status = {"ok": "answer accepted", "invalid": "answer refused", "failed": "call failed"}
+            stage = f"{event.stage} " if isinstance(event, AgentStageAnswered) else ""
+            detail = f": {event.error}" if event.error else ""
+            return (
+                f"  {event.node_name}: LLM {stage}{status[event.status]} "
+                f"(attempt {event.attempt}){detail}"
+            )
+        case AgentToolCall():
+            return f"  {event.node_name}: calls {event.tool_name}({event.tool_args})"
+        case AgentToolResult():
+            return f"  {event.node_name}: {event.tool_name} returned {event.result_preview}"
+        case NodeErrored():
+            return f"✗ {event.node_name}: {event.error}"
+    return None
 
 
 def _show_node_events(execution_id: str) -> None:

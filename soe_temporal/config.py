@@ -118,6 +118,16 @@ def validate_workflows(workflows: Mapping[str, Any]) -> None:
     _validate(dict(workflows), combined=False)
 
 
+def workflows_problem(workflows: Mapping[str, Any]) -> str | None:
+    """Why a workflows registry breaks the config's rules, or None: the check the engine's
+    built-ins apply to what they inject (D-16)."""
+    try:
+        validate_workflows(workflows)
+    except ConfigError as error:
+        return str(error)
+    return None
+
+
 def _validate(document: Any, combined: bool) -> None:
     """Every rule, schema and semantic; the first failing one in SOE's order is raised."""
     workflows = document.get("workflows") if combined else document

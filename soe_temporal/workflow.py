@@ -16,9 +16,12 @@ from typing import Any, TypeVar
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from .config import workflows_problem
 from .engine import CallTool, Command, EngineSettings, Execution, ToolOutcome
 from .engine.builtins import context_summary
 from .engine.commands import (
+    AppendToHistory,
+    Call,
     CallLlm,
     ChildrenStarted,
     ChildSpec,
@@ -29,8 +32,8 @@ from .engine.commands import (
     Outcome,
     ReadHistory,
     StartChildren,
+    TellParent,
 )
-from .engine.context import OPERATIONAL, PARENT
 from .engine.signals import signal_list_problem
 from .engine.state import ToolFacts
 from .temporal.activity_options import (
@@ -91,8 +94,6 @@ MAX_CARRY_BYTES = 1_800_000
 # events and 50 MiB).
 HISTORY_EVENT_LIMIT = 10_000
 HISTORY_BYTE_LIMIT = 20 * 1024 * 1024
-# Node types whose work runs as activities on a worker.
-ACTIVITY_NODE_TYPES = ("tool", "llm", "agent")
 
 
 # Not in temporalio's sandbox: everything this module runs is ours and deterministic by
@@ -108,7 +109,7 @@ class SoeWorkflow:
         self._input = start
         info = workflow.info()
         if start.resumed is not None:
-            self._execution = Execution(start.resumed)
+            self._execution = Execution(start.resumed, workflows_problem)
         else:
             self._execution = Execution.start(
                 execution_id=info.workflow_id,
@@ -123,6 +124,7 @@ class SoeWorkflow:
                     agent_iteration_limit=start.agent_iteration_limit,
                 ),
                 inherited_context=start.inherited_context,
+                workflows_problem=workflows_problem,
             )
         self._execution.clock = lambda: workflow.now().isoformat()
         self._execution.cascade_each_outcome = start.version >= CASCADE_EACH_OUTCOME_VERSION
@@ -162,7 +164,7 @@ class SoeWorkflow:
                 await self._continue_as_new()
             await self._ensure_worker_options()
             self._start(execution.process_pending())
-            self._after_step()
+            self._log_events()
 
     @property
     def _quiet(self) -> bool:
@@ -189,11 +191,13 @@ class SoeWorkflow:
     @workflow.signal(name=CHILD_MESSAGE_SIGNAL)
     def soe_child_message(self, message: ChildMessage) -> None:
         """A child's context updates and forwarded signals (F-CHILD-8/9)."""
-        self._execution.receive_from_child(
-            message.child_execution_id,
-            MessageToParent(
-                [(k, v) for k, v in message.updates], message.signals, message.tree_changes
-            ),
+        self._start(
+            self._execution.receive_from_child(
+                message.child_execution_id,
+                MessageToParent(
+                    [(k, v) for k, v in message.updates], message.signals, message.tree_changes
+                ),
+            )
         )
 
     @workflow.signal(name=SIGNAL_NAME)
@@ -275,27 +279,13 @@ class SoeWorkflow:
             "failures": [vars(f) for f in state.failures],
         }
 
-    def _after_step(self) -> None:
-        """After the engine moved: send what it owes other executions, log its events."""
-        execution = self._execution
-        message = execution.take_message_to_parent()
-        if message is not None:
-            child_message = ChildMessage(
-                execution.state.execution_id,
-                [[name, value] for name, value in message.updates],
-                message.signals,
-                message.tree_changes,
-            )
-            parent_id = execution.context[PARENT]["parent_execution_id"]
-            self._send(parent_id, CHILD_MESSAGE_SIGNAL, child_message)
-        for append in execution.take_history_appends():
-            main_id = execution.context[OPERATIONAL]["main_execution_id"]
-            self._send(main_id, HISTORY_APPEND_SIGNAL, append)
-        events = execution.take_events()
+    def _log_events(self) -> None:
+        """SOE's events since the last step, through the workflow logger (replay-safe)."""
+        events = self._execution.take_events()
         if not workflow.logger.isEnabledFor(logging.INFO):
             return
         for event in events:
-            workflow.logger.info("SOE %s", event["event_type"], extra={"soe_event": event})
+            workflow.logger.info("SOE %s", event.event_type, extra={"soe_event": event})
 
     def _send(self, execution_id: str, signal: str, payload: Any) -> None:
         """Queue a signal to another execution; one sender per target keeps them in order."""
@@ -338,18 +328,13 @@ class SoeWorkflow:
         """Idleness, progress and children; the unhandled failures of a cascade, or of
         everything since a moment (for executions below the one the caller signalled)."""
         execution = self._execution
-        if request.cascade is not None:
-            failures = execution.failures_of(request.cascade)
-        elif request.since is not None:
-            failures = [f for f in execution.state.failures if f.at >= request.since]
-        else:
-            failures = []
+        failures = execution.unhandled_failures(request.cascade, request.since)
         return IdleReport(
             cascade=request.cascade,
             idle=self._quiet,
             retry=self._continuing,
             progress=execution.state.progress,
-            failures=[vars(f) for f in failures if not f.handled],
+            failures=[vars(f) for f in failures],
             children=list(execution.state.children),
             now=workflow.now().isoformat(),
         )
@@ -406,7 +391,7 @@ class SoeWorkflow:
     # -- carrying out the engine's commands --------------------------------------------
 
     async def _ensure_worker_options(self) -> None:
-        if self._worker_options is not None or not self._calls_this_worker():
+        if self._worker_options is not None or not self._execution.needs_worker_facts():
             return
         self._worker_options = await workflow.execute_local_activity(
             WORKER_OPTIONS_ACTIVITY,
@@ -426,43 +411,36 @@ class SoeWorkflow:
             }
         )
 
-    def _calls_this_worker(self) -> bool:
-        """Whether the current workflow has activity nodes on this worker's task queue."""
-        state = self._execution.state
-        nodes = state.registry.get(state.workflow_name, {})
-        return any(
-            node.get("node_type") in ACTIVITY_NODE_TYPES
-            # an agent needs this worker's tools registry wherever its calls run
-            and (
-                node.get("node_type") == "agent"
-                or not (node.get("temporal") or {}).get("task_queue")
-            )
-            for node in nodes.values()
-        )
-
     def _start(self, commands: list[Command]) -> None:
-        if self._continuing:
-            return  # the engine keeps these nodes waiting; the next run issues their calls
+        """Carry out the engine's commands: messages are sent (in order, per target);
+        calls run, and their outcomes go back to the engine. While continuing as new,
+        calls wait: the engine keeps their nodes waiting and the next run issues them."""
         for command in commands:
-            self._executing += 1
-            task = asyncio.create_task(self._carry_out(command))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            if isinstance(command, TellParent):
+                self._send(command.parent_execution_id, CHILD_MESSAGE_SIGNAL,
+                           _child_message(self._execution.execution_id, command))  # fmt: skip
+            elif isinstance(command, AppendToHistory):
+                self._send(command.main_execution_id, HISTORY_APPEND_SIGNAL, command.append)
+            elif not self._continuing:
+                self._executing += 1
+                task = asyncio.create_task(self._carry_out(command))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
 
-    async def _carry_out(self, command: Command) -> None:
+    async def _carry_out(self, call: Call) -> None:
         try:
-            if isinstance(command, CallTool):
-                outcome: Outcome = await self._tool_outcome(command)
-            elif isinstance(command, CallLlm):
-                outcome = await self._llm_outcome(command)
-            elif isinstance(command, ReadHistory):
-                outcome = await self._read_history(command)
+            if isinstance(call, CallTool):
+                outcome: Outcome = await self._tool_outcome(call)
+            elif isinstance(call, CallLlm):
+                outcome = await self._llm_outcome(call)
+            elif isinstance(call, ReadHistory):
+                outcome = await self._read_history(call)
             else:
-                outcome = await self._start_children(command)
+                outcome = await self._start_children(call)
         finally:
             self._executing -= 1
-        self._start(self._execution.complete_call(command.call_id, outcome))
-        self._after_step()
+        self._start(self._execution.complete_call(call.call_id, outcome))
+        self._log_events()
 
     async def _read_history(self, command: ReadHistory) -> HistoryRead:
         """The tree's history, read from the main execution by a local activity."""
@@ -495,8 +473,8 @@ class SoeWorkflow:
                     parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                     memo={
                         MEMO_WORKFLOW: command.child_workflow_name,
-                        MEMO_MAIN_ID: child.initial_context[PARENT]["main_execution_id"],
-                        MEMO_PARENT_ID: self._execution.state.execution_id,
+                        MEMO_MAIN_ID: self._execution.main_execution_id,
+                        MEMO_PARENT_ID: self._execution.execution_id,
                     },
                     static_summary=f"{command.workflow_name}.{command.node_name} -> "
                     f"{command.child_workflow_name}",
@@ -638,6 +616,16 @@ async def _start_call(
         activity_id=f"{call.node_name}/{call.call_id}",
         summary=f"{call.workflow_name}.{call.node_name}: {what}",
         **plan.kwargs,
+    )
+
+
+def _child_message(child_execution_id: str, command: TellParent) -> ChildMessage:
+    message = command.message
+    return ChildMessage(
+        child_execution_id,
+        [[name, value] for name, value in message.updates],
+        message.signals,
+        message.tree_changes,
     )
 
 

@@ -7,16 +7,17 @@ import logging
 import pytest
 
 from soe_temporal.cli import _NodeEventPrinter
+from soe_temporal.engine.events import SignalsBroadcast
 
 
-def record(workflow_id: str, event: dict) -> logging.LogRecord:
+def record(workflow_id: str, event: SignalsBroadcast) -> logging.LogRecord:
     made = logging.LogRecord("temporalio.workflow", logging.INFO, "", 0, "SOE", None, None)
     made.soe_event = event
     made.temporal_workflow = {"workflow_id": workflow_id}
     return made
 
 
-SIGNALS = {"event_type": "signals_broadcast", "signals": ["GO"]}
+SIGNALS = SignalsBroadcast(["GO"])
 
 
 def test_run_prints_its_execution_and_labels_its_children(capsys: pytest.CaptureFixture[str]):

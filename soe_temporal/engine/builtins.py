@@ -16,16 +16,15 @@ import copy
 import inspect
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from .context import is_internal_field, write_field
+from .events import BuiltinApplied
+from .host import NodeHost
 from .operational import count_node
 from .signatures import ToolDescription, describe_function
-
-if TYPE_CHECKING:
-    from .execution import Execution
 
 # F-BI-19: the order soe_get_available_tools reports.
 BUILTIN_NAMES = [
@@ -59,29 +58,26 @@ def _parse(data: Any, what: str) -> Any:
             raise BuiltinError(f"{what} is neither JSON nor YAML: {error}") from None
 
 
-def _validate(workflows: dict[str, Any], refused: str) -> None:
-    """The config's own rules; a problem is the caller's error and changes nothing."""
-    from ..config import validate_workflows  # the schema file ships with the package
-    from ..errors import ConfigError
-
-    try:
-        validate_workflows(workflows)
-    except ConfigError as error:
-        raise BuiltinError(f"{refused}, nothing was changed: {error}") from None
+def _validate(host: NodeHost, workflows: dict[str, Any], refused: str) -> None:
+    """The config's own rules (which the host hands in); a problem is the caller's error
+    and changes nothing."""
+    problem = host.workflows_problem(workflows)
+    if problem:
+        raise BuiltinError(f"{refused}, nothing was changed: {problem}")
 
 
-def _registry_event(execution: Execution, **data: Any) -> None:
-    execution.record_event("node_execution", **data)
+def _registry_event(host: NodeHost, tool: str, **details: Any) -> None:
+    host.record(BuiltinApplied(tool, details))
 
 
 # -- workflows and nodes (on the calling execution) ---------------------------------------
 
 
 def soe_get_workflows(
-    execution: Execution, workflow_name: str | None = None, list_only: bool = False
+    host: NodeHost, workflow_name: str | None = None, list_only: bool = False
 ) -> dict[str, Any]:
     """List the workflows of this execution, or show one with its nodes."""
-    registry = execution.state.registry
+    registry = host.registry
     if list_only:
         return {"workflow_names": list(registry)}
     if workflow_name:
@@ -96,9 +92,7 @@ def soe_get_workflows(
     return copy.deepcopy(registry)
 
 
-def soe_inject_workflow(
-    execution: Execution, workflow_name: str, workflow_data: Any
-) -> dict[str, Any]:
+def soe_inject_workflow(host: NodeHost, workflow_name: str, workflow_data: Any) -> dict[str, Any]:
     """Add (or replace) a workflow in this execution's registry. workflow_data is JSON or
     YAML: the workflow's nodes by name. It is checked like a config; an invalid one is
     refused and nothing changes."""
@@ -109,13 +103,10 @@ def soe_inject_workflow(
     if not definition:
         raise BuiltinError("No workflow definition found for injection")
     _validate(
-        {workflow_name: definition}, f"soe_inject_workflow refused workflow '{workflow_name}'"
+        host, {workflow_name: definition}, f"soe_inject_workflow refused workflow '{workflow_name}'"
     )
-    execution.state.registry = {
-        **execution.state.registry,
-        workflow_name: copy.deepcopy(definition),
-    }
-    _registry_event(execution, tool="soe_inject_workflow", workflow_name=workflow_name)
+    host.replace_registry({**host.registry, workflow_name: copy.deepcopy(definition)})
+    _registry_event(host, tool="soe_inject_workflow", workflow_name=workflow_name)
     return {
         "injected": True,
         "workflow_name": workflow_name,
@@ -138,23 +129,21 @@ def _workflow_definition(data: dict[str, Any], workflow_name: str) -> Any:
 
 
 def soe_inject_node(
-    execution: Execution, workflow_name: str, node_name: str, node_config_data: Any
+    host: NodeHost, workflow_name: str, node_name: str, node_config_data: Any
 ) -> dict[str, Any]:
     """Add a node at the end of a workflow, or replace it where it stands. node_config_data
     is JSON or YAML."""
-    registry = execution.state.registry
+    registry = host.registry
     if workflow_name not in registry:
         raise BuiltinError(f"Workflow '{workflow_name}' not found in workflows registry")
     node = _parse(node_config_data, "Node configuration")
     if not isinstance(node, dict):
         raise BuiltinError("Node configuration must be a dictionary/object")
     workflow = {**registry[workflow_name], node_name: copy.deepcopy(node)}
-    _validate({workflow_name: workflow}, f"soe_inject_node refused node '{node_name}'")
-    execution.state.registry = {**registry, workflow_name: workflow}
-    count_node(execution.context, node_name)  # Q-14 (kept): counts the target node
-    _registry_event(
-        execution, tool="soe_inject_node", workflow_name=workflow_name, node_name=node_name
-    )
+    _validate(host, {workflow_name: workflow}, f"soe_inject_node refused node '{node_name}'")
+    host.replace_registry({**registry, workflow_name: workflow})
+    count_node(host.context, node_name)  # Q-14 (kept): counts the target node
+    _registry_event(host, tool="soe_inject_node", workflow_name=workflow_name, node_name=node_name)
     return {
         "injected": True,
         "workflow_name": workflow_name,
@@ -163,13 +152,13 @@ def soe_inject_node(
     }
 
 
-def soe_remove_workflow(execution: Execution, workflow_name: str) -> dict[str, Any]:
+def soe_remove_workflow(host: NodeHost, workflow_name: str) -> dict[str, Any]:
     """Remove a workflow from this execution's registry."""
-    registry = execution.state.registry
+    registry = host.registry
     if workflow_name not in registry:
         raise BuiltinError(f"Workflow '{workflow_name}' not found in workflows registry")
-    execution.state.registry = {k: v for k, v in registry.items() if k != workflow_name}
-    _registry_event(execution, tool="soe_remove_workflow", workflow_name=workflow_name)
+    host.replace_registry({k: v for k, v in registry.items() if k != workflow_name})
+    _registry_event(host, tool="soe_remove_workflow", workflow_name=workflow_name)
     return {
         "removed": True,
         "workflow_name": workflow_name,
@@ -177,19 +166,17 @@ def soe_remove_workflow(execution: Execution, workflow_name: str) -> dict[str, A
     }
 
 
-def soe_remove_node(execution: Execution, workflow_name: str, node_name: str) -> dict[str, Any]:
+def soe_remove_node(host: NodeHost, workflow_name: str, node_name: str) -> dict[str, Any]:
     """Remove a node from a workflow of this execution's registry."""
-    registry = execution.state.registry
+    registry = host.registry
     if workflow_name not in registry:
         raise BuiltinError(f"Workflow '{workflow_name}' not found in workflows registry")
     if node_name not in registry[workflow_name]:
         raise BuiltinError(f"Node '{node_name}' not found in workflow '{workflow_name}'")
     workflow = {k: v for k, v in registry[workflow_name].items() if k != node_name}
-    execution.state.registry = {**registry, workflow_name: workflow}
-    count_node(execution.context, node_name)  # Q-14 (kept)
-    _registry_event(
-        execution, tool="soe_remove_node", workflow_name=workflow_name, node_name=node_name
-    )
+    host.replace_registry({**registry, workflow_name: workflow})
+    count_node(host.context, node_name)  # Q-14 (kept)
+    _registry_event(host, tool="soe_remove_node", workflow_name=workflow_name, node_name=node_name)
     return {
         "removed": True,
         "workflow_name": workflow_name,
@@ -199,10 +186,10 @@ def soe_remove_node(execution: Execution, workflow_name: str, node_name: str) ->
 
 
 def soe_add_signal(
-    execution: Execution, workflow_name: str, node_name: str, signal_name: str, condition: str
+    host: NodeHost, workflow_name: str, node_name: str, signal_name: str, condition: str
 ) -> dict[str, Any]:
     """Add a signal to a node's event_emissions, or change the condition of one it has."""
-    registry = execution.state.registry
+    registry = host.registry
     if workflow_name not in registry:
         raise BuiltinError(f"Workflow '{workflow_name}' not found")
     if node_name not in registry[workflow_name]:
@@ -215,16 +202,16 @@ def soe_add_signal(
     else:
         emissions.append({"signal_name": signal_name, "condition": condition})
     workflow = {**registry[workflow_name], node_name: node}
-    _validate({workflow_name: workflow}, f"soe_add_signal refused signal '{signal_name}'")
-    execution.state.registry = {**registry, workflow_name: workflow}
+    _validate(host, {workflow_name: workflow}, f"soe_add_signal refused signal '{signal_name}'")
+    host.replace_registry({**registry, workflow_name: workflow})
     if existing is not None:
         return {
             "status": "updated",
             "message": f"Updated signal '{signal_name}' in node '{node_name}'",
         }
-    count_node(execution.context, node_name)  # Q-14 (kept)
+    count_node(host.context, node_name)  # Q-14 (kept)
     _registry_event(
-        execution,
+        host,
         tool="add_signal",
         workflow_name=workflow_name,
         node_name=node_name,
@@ -237,10 +224,10 @@ def soe_add_signal(
 
 
 def soe_get_context(
-    execution: Execution, field: str | None = None, fields: list[str] | None = None
+    host: NodeHost, field: str | None = None, fields: list[str] | None = None
 ) -> dict[str, Any]:
     """This execution's context fields, as their whole histories (internal fields hidden)."""
-    context = {k: v for k, v in execution.context.items() if not is_internal_field(k)}
+    context = {k: v for k, v in host.context.items() if not is_internal_field(k)}
     if field:
         return {field: copy.deepcopy(context.get(field))}
     if fields:
@@ -248,7 +235,7 @@ def soe_get_context(
     return copy.deepcopy(context)
 
 
-def soe_update_context(execution: Execution, updates: dict[str, Any] | None) -> dict[str, Any]:
+def soe_update_context(host: NodeHost, updates: dict[str, Any] | None) -> dict[str, Any]:
     """Append each value to its field's history (fields starting with __ are refused)."""
     if not updates:
         return {"status": "no updates provided"}
@@ -260,12 +247,12 @@ def soe_update_context(execution: Execution, updates: dict[str, Any] | None) -> 
     if not valid:
         return {"status": "no valid updates (operational fields cannot be updated)"}
     for name, value in valid.items():
-        write_field(execution.context, name, copy.deepcopy(value))
+        write_field(host.context, name, copy.deepcopy(value))
     return {"status": "updated", "fields": list(valid)}
 
 
 def soe_copy_context(
-    execution: Execution,
+    host: NodeHost,
     source_execution_id: str | None = None,
     fields: dict[str, str] | None = None,
     all_fields: bool = False,
@@ -273,15 +260,15 @@ def soe_copy_context(
 ) -> dict[str, Any]:
     """Copy whole field histories between executions (both default to this one): fields
     maps source field names to target names, or all_fields copies every field."""
-    me = execution.state.execution_id
+    me = host.execution_id
     copied, result = plan_copy(
-        execution.context,
+        host.context,
         source_execution_id or me,
         target_execution_id or me,
         fields,
         all_fields,
     )
-    execution.replace_fields(copied)
+    host.replace_fields(copied)
     return result
 
 
@@ -330,10 +317,10 @@ def context_summary(context: dict[str, Any]) -> dict[str, Any]:
 
 
 def soe_get_identities(
-    execution: Execution, identity_name: str | None = None, list_only: bool = False
+    host: NodeHost, identity_name: str | None = None, list_only: bool = False
 ) -> dict[str, Any]:
     """The identities (system prompts) of this execution tree."""
-    identities = execution.state.identities
+    identities = host.identities
     if list_only:
         return {"identity_names": list(identities)}
     if identity_name:
@@ -343,20 +330,16 @@ def soe_get_identities(
     return dict(identities)
 
 
-def soe_inject_identity(
-    execution: Execution, identity_name: str, system_prompt: str
-) -> dict[str, Any]:
+def soe_inject_identity(host: NodeHost, identity_name: str, system_prompt: str) -> dict[str, Any]:
     """Add or change an identity of this execution tree."""
     if not isinstance(system_prompt, str):
         raise BuiltinError(
             f"Identity '{identity_name}': 'system_prompt' must be text, "
             f"got {type(system_prompt).__name__}"
         )
-    action = "updated" if identity_name in execution.state.identities else "created"
-    execution.change_tree_config(identities={identity_name: system_prompt})
-    _registry_event(
-        execution, tool="soe_inject_identity", identity_name=identity_name, action=action
-    )
+    action = "updated" if identity_name in host.identities else "created"
+    host.change_tree_config(identities={identity_name: system_prompt})
+    _registry_event(host, tool="soe_inject_identity", identity_name=identity_name, action=action)
     return {
         "success": True,
         "identity_name": identity_name,
@@ -365,12 +348,12 @@ def soe_inject_identity(
     }
 
 
-def soe_remove_identity(execution: Execution, identity_name: str) -> dict[str, Any]:
+def soe_remove_identity(host: NodeHost, identity_name: str) -> dict[str, Any]:
     """Remove an identity of this execution tree."""
-    if identity_name not in execution.state.identities:
+    if identity_name not in host.identities:
         raise BuiltinError(f"Identity '{identity_name}' not found")
-    execution.change_tree_config(identities={identity_name: None})
-    _registry_event(execution, tool="soe_remove_identity", identity_name=identity_name)
+    host.change_tree_config(identities={identity_name: None})
+    _registry_event(host, tool="soe_remove_identity", identity_name=identity_name)
     return {
         "removed": True,
         "identity_name": identity_name,
@@ -378,9 +361,9 @@ def soe_remove_identity(execution: Execution, identity_name: str) -> dict[str, A
     }
 
 
-def soe_get_context_schema(execution: Execution, field_name: str | None = None) -> dict[str, Any]:
+def soe_get_context_schema(host: NodeHost, field_name: str | None = None) -> dict[str, Any]:
     """The context schema of this execution tree, or one field's definition."""
-    schema = execution.state.context_schema
+    schema = host.context_schema
     if field_name:
         if field_name not in schema:
             return {
@@ -392,16 +375,16 @@ def soe_get_context_schema(execution: Execution, field_name: str | None = None) 
 
 
 def soe_inject_context_schema_field(
-    execution: Execution, field_name: str, field_definition: Any
+    host: NodeHost, field_name: str, field_definition: Any
 ) -> dict[str, Any]:
     """Add or change a context schema field. field_definition is JSON or YAML."""
     definition = _parse(field_definition, "Field definition")
     if not isinstance(definition, dict):
         raise BuiltinError("Field definition must be a dictionary/object")
-    action = "updated" if field_name in execution.state.context_schema else "created"
-    execution.change_tree_config(context_schema={field_name: definition})
+    action = "updated" if field_name in host.context_schema else "created"
+    host.change_tree_config(context_schema={field_name: definition})
     _registry_event(
-        execution, tool="soe_inject_context_schema_field", field_name=field_name, action=action
+        host, tool="soe_inject_context_schema_field", field_name=field_name, action=action
     )
     return {
         "success": True,
@@ -411,12 +394,12 @@ def soe_inject_context_schema_field(
     }
 
 
-def soe_remove_context_schema_field(execution: Execution, field_name: str) -> dict[str, Any]:
+def soe_remove_context_schema_field(host: NodeHost, field_name: str) -> dict[str, Any]:
     """Remove a context schema field."""
-    if field_name not in execution.state.context_schema:
+    if field_name not in host.context_schema:
         raise BuiltinError(f"Field '{field_name}' not found in context schema")
-    execution.change_tree_config(context_schema={field_name: None})
-    _registry_event(execution, tool="soe_remove_context_schema_field", field_name=field_name)
+    host.change_tree_config(context_schema={field_name: None})
+    _registry_event(host, tool="soe_remove_context_schema_field", field_name=field_name)
     return {
         "removed": True,
         "field_name": field_name,
@@ -427,25 +410,25 @@ def soe_remove_context_schema_field(execution: Execution, field_name: str) -> di
 # -- tools ------------------------------------------------------------------------------
 
 
-def soe_get_available_tools(execution: Execution) -> dict[str, Any]:
+def soe_get_available_tools(host: NodeHost) -> dict[str, Any]:
     """The built-in tools, and the tools of this worker's registry."""
-    return {"builtin_tools": list(BUILTIN_NAMES), "user_tools": list(execution.tools)}
+    return {"builtin_tools": list(BUILTIN_NAMES), "user_tools": list(host.tools)}
 
 
-def soe_call_tool(execution: Execution, tool_name: str, arguments: str = "{}") -> dict[str, Any]:
+def soe_call_tool(host: NodeHost, tool_name: str, arguments: str = "{}") -> dict[str, Any]:
     """Call a tool of the registry by name; arguments is a JSON object as text."""
     raise AssertionError(
         "soe_call_tool is carried out by the engine's call path"
     )  # pragma: no cover
 
 
-def soe_list_contexts(execution: Execution, include_current: bool = True) -> dict[str, Any]:
+def soe_list_contexts(host: NodeHost, include_current: bool = True) -> dict[str, Any]:
     """List the executions of this namespace: id, latest user_request, last signals."""
     raise AssertionError("runs in the tool activity")  # pragma: no cover
 
 
 def soe_explore_docs(
-    execution: Execution, path: str, action: str, query: str | None = None, tag: str | None = None
+    host: NodeHost, path: str, action: str, query: str | None = None, tag: str | None = None
 ) -> str:
     """Explore the soe_temporal documentation: action is list, read, tree, search (with
     query or tag) or get_tags; path '/' is the docs root, e.g. docs/nodes.md."""
@@ -487,11 +470,11 @@ def check_arguments(name: str, arguments: dict[str, Any]) -> None:
         raise TypeError(f"{name}(): {error}") from None
 
 
-def call_builtin(execution: Execution, name: str, arguments: dict[str, Any]) -> Any:
+def call_builtin(host: NodeHost, name: str, arguments: dict[str, Any]) -> Any:
     """Run an in-workflow built-in; a TypeError means the arguments do not fit it."""
-    return _FUNCTIONS[name](execution, **arguments)
+    return _FUNCTIONS[name](host, **arguments)
 
 
 def describe_builtin(name: str) -> ToolDescription:
     """How an agent sees a built-in: under the name it calls it by (our Q-12 fix)."""
-    return describe_function(_FUNCTIONS[name], name, skip=("execution",))
+    return describe_function(_FUNCTIONS[name], name, skip=("host",))

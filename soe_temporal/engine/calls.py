@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from .builtins import call_builtin, check_arguments, is_builtin, runs_in_workflow
 from .commands import CallTool, ToolOutcome
+from .events import ToolDispatched
+from .host import NodeHost
 from .operational import count_tool_call
 from .state import Firing
-
-if TYPE_CHECKING:
-    from .execution import Execution
 
 CALL_TOOL = "soe_call_tool"
 
@@ -35,7 +34,7 @@ class ToolStart:
 
 
 def start_tool_call(
-    execution: Execution,
+    host: NodeHost,
     firing: Firing,
     tool_name: str,
     parameters: dict[str, Any] | None,
@@ -44,7 +43,7 @@ def start_tool_call(
 ) -> ToolStart:
     call = CallTool("", firing.workflow_name, firing.node_name, tool_name, 1, parameters,
                     parameter_history, firing.config.get("temporal"), as_text)  # fmt: skip
-    if tool_name not in execution.tools and is_builtin(tool_name):
+    if tool_name not in host.tools and is_builtin(tool_name):
         try:
             arguments = builtin_arguments(tool_name, parameters, parameter_history)
         except ToolParameterError as error:
@@ -52,10 +51,10 @@ def start_tool_call(
         except TypeError as error:
             return ToolStart(call, ToolOutcome("failed", error=str(error)))
         if tool_name == CALL_TOOL:
-            return _call_tool(execution, call, arguments)
-        if runs_in_workflow(tool_name, arguments, execution.state.execution_id):
-            return ToolStart(call, _run_here(execution, tool_name, arguments))
-    return ToolStart(replace(call, call_id=execution.new_call_id()))
+            return _call_tool(host, call, arguments)
+        if runs_in_workflow(tool_name, arguments, host.execution_id):
+            return ToolStart(call, _run_here(host, tool_name, arguments))
+    return ToolStart(replace(call, call_id=host.new_call_id()))
 
 
 class ToolParameterError(ValueError):
@@ -89,15 +88,15 @@ def builtin_arguments(
     return value
 
 
-def _run_here(execution: Execution, name: str, arguments: dict[str, Any]) -> ToolOutcome:
+def _run_here(host: NodeHost, name: str, arguments: dict[str, Any]) -> ToolOutcome:
     """A built-in's own exception is the attempt's failure (F-BI-1); max_retries is 0."""
     try:
-        return ToolOutcome("ok", result=call_builtin(execution, name, arguments))
+        return ToolOutcome("ok", result=call_builtin(host, name, arguments))
     except Exception as error:  # e.g. an argument of the wrong type: the caller's failure
         return ToolOutcome("failed", error=str(error), exception_type=type(error).__name__)
 
 
-def _call_tool(execution: Execution, call: CallTool, arguments: dict[str, Any]) -> ToolStart:
+def _call_tool(host: NodeHost, call: CallTool, arguments: dict[str, Any]) -> ToolStart:
     """F-BI-20: errors are returned as the result, never raised; only arguments that do
     not fit soe_call_tool itself fail the call."""
     try:
@@ -117,10 +116,10 @@ def _call_tool(execution: Execution, call: CallTool, arguments: dict[str, Any]) 
     else:
         error = f"soe_call_tool(): 'arguments' must be a JSON object as text, got {text!r}"
         return ToolStart(call, ToolOutcome("failed", error=error, exception_type="TypeError"))
-    if target not in execution.tools:  # Q-36 (kept): the registry only
+    if target not in host.tools:  # Q-36 (kept): the registry only
         result = {
             "error": f"Tool '{target}' not found",
-            "available_tools": list(execution.tools)[:20],
+            "available_tools": list(host.tools)[:20],
         }
         if is_builtin(target):
             result["hint"] = (
@@ -128,10 +127,8 @@ def _call_tool(execution: Execution, call: CallTool, arguments: dict[str, Any]) 
                 "or listed in an agent's tools), not through soe_call_tool"
             )
         return ToolStart(call, ToolOutcome("ok", result=result))
-    count_tool_call(execution.context)  # F-OPS-5: the dispatch counts too
-    execution.record_event(
-        "tool_call", meta_tool="call_tool", invoked_tool=target, arguments=parsed
-    )
+    count_tool_call(host.context)  # F-OPS-5: the dispatch counts too
+    host.record(ToolDispatched(target, parsed))
     if not isinstance(parsed, dict):  # function(**args) refuses it: an argument error
         result = {
             "error": f"Argument error for '{target}': argument after ** must be a mapping, "
@@ -141,7 +138,7 @@ def _call_tool(execution: Execution, call: CallTool, arguments: dict[str, Any]) 
         return ToolStart(call, ToolOutcome("ok", result=result))
     dispatched = replace(
         call,
-        call_id=execution.new_call_id(),
+        call_id=host.new_call_id(),
         tool_name=target,
         parameters=parsed,
         parameter_history=None,

@@ -84,7 +84,8 @@ class ReadHistory:
     main_execution_id: str
 
 
-Command = CallTool | CallLlm | StartChildren | ReadHistory
+# Commands whose outcome comes back to the engine (``complete_call``), by ``call_id``.
+Call = CallTool | CallLlm | StartChildren | ReadHistory
 
 
 @dataclass(frozen=True)
@@ -163,3 +164,26 @@ class HistoryAppend:
 
 
 Outcome = ToolOutcome | LlmOutcome | ChildrenStarted | HistoryRead
+
+
+@dataclass(frozen=True)
+class TellParent:
+    """Send the parent what this child owes it (F-CHILD-8/9): no outcome comes back.
+    The host sends the messages for one target in order."""
+
+    parent_execution_id: str
+    message: MessageToParent
+
+
+@dataclass(frozen=True)
+class AppendToHistory:
+    """Send turns to the tree's conversation history, which the main execution keeps
+    (F-HIST-3/5): no outcome comes back."""
+
+    main_execution_id: str
+    append: HistoryAppend
+
+
+# Commands that tell another execution something.
+Message = TellParent | AppendToHistory
+Command = Call | Message

@@ -1,12 +1,16 @@
-"""One SOE execution as a state machine: signals and results in, commands out.
+"""One SOE execution as a state machine: signals and outcomes in, commands out.
 
 The broadcast algorithm of SOE_SPEC §6.2 runs here with an explicit stack, so router
 cascades keep SOE's depth-first, declaration-order semantics (F-EXEC-5) with no recursion
-limit. Nodes that need the outside world (tools, LLM calls, and later agent and child
-nodes) answer with commands; their outcomes come back through ``complete_call`` and their
-signals are queued as new broadcasts of the same cascade. Nodes of one broadcast
-therefore run concurrently, as DESIGN.md intends, while counters, signal sets and final
-values match SOE.
+limit. Nodes that need the outside world (tools, LLM calls, agents, children) answer with
+calls; their outcomes come back through ``complete_call``, one at a time, and each
+outcome's own cascade runs before the next is applied. Nodes of one broadcast therefore
+run concurrently, as DESIGN.md intends, while counters, signal sets and final values
+match SOE.
+
+Every input answers with the commands to carry out: calls (whose outcomes come back) and
+messages for other executions (a parent, the main execution), each naming its target.
+The execution is the :class:`~soe_temporal.engine.host.NodeHost` of its nodes.
 """
 
 from __future__ import annotations
@@ -14,23 +18,29 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any
 
-from .commands import Command, HistoryAppend, MessageToParent, Outcome, TreeConfigChange
-from .context import (
-    PARENT,
-    build_initial_context,
-    inherit_context,
-    is_internal_field,
-    write_field,
+from .commands import (
+    AppendToHistory,
+    Command,
+    HistoryAppend,
+    MessageToParent,
+    Outcome,
+    TellParent,
+    TreeConfigChange,
 )
-from .history import RunningHistoryRead, history_is_local, needs_history_read, read_history
-from .nodes.agent import RunningAgent, fire_agent
-from .nodes.child import RunningChildStart, fire_child
-from .nodes.llm import RunningLlmCall, fire_llm
-from .nodes.router import fire_router
-from .nodes.tool import RunningToolCall, fire_tool
-from .operational import count_error, count_node, ensure_operational, record_signals
+from .context import PARENT, build_initial_context, inherit_context, is_internal_field, write_field
+from .dispatch import RUNNING_KINDS, fire
+from .events import Event, NodeErrored, NodeExecuted, SignalsBroadcast, SignalsToParent
+from .host import RunningCall, WorkflowsProblem
+from .nodes import NODE_TYPES
+from .operational import (
+    count_error,
+    count_node,
+    ensure_operational,
+    main_execution_id,
+    record_signals,
+)
 from .state import (
     EngineSettings,
     ExecutionState,
@@ -38,32 +48,11 @@ from .state import (
     NodeFailure,
     PendingBroadcast,
     ToolFacts,
+    unhandled_failures,
 )
-
-RECORD_KINDS: dict[str, Any] = {
-    "tool": RunningToolCall,
-    "llm": RunningLlmCall,
-    "agent": RunningAgent,
-    "child": RunningChildStart,
-    "history": RunningHistoryRead,
-}
 
 # How many failures an execution remembers for `describe` and waiting callers.
 FAILURES_KEPT = 100
-
-
-class RunningCall(Protocol):
-    """A node waiting for the outcome of one command (its ``call``)."""
-
-    firing: Firing
-    call: Command
-    kind: ClassVar[str]
-
-    def apply(self, execution: Execution, outcome: Any) -> list[Command]:
-        """Apply the outcome; returns follow-up commands (a retry, the next call)."""
-        ...
-
-    def to_dict(self) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -84,29 +73,34 @@ class _Frame:
         return None
 
 
-class Execution:
-    """The SOE semantics of one execution, free of Temporal and of I/O."""
+def _accept_any_registry(workflows: dict[str, Any]) -> str | None:
+    return None
 
-    def __init__(self, state: ExecutionState) -> None:
+
+class Execution:
+    """The SOE semantics of one execution, free of Temporal and of I/O.
+
+    ``workflows_problem`` is the config's validation (F-VAL-3..10), which built-ins apply
+    to what they inject (D-16); the host hands it in, since the config's rules live above
+    the engine.
+    """
+
+    def __init__(
+        self, state: ExecutionState, workflows_problem: WorkflowsProblem | None = None
+    ) -> None:
         self.state = state
+        self._workflows_problem = workflows_problem or _accept_any_registry
         # Nodes waiting for a call's outcome; a resumed state brings them back.
         self._running: dict[str, RunningCall] = {
-            call_id: RECORD_KINDS[record["kind"]].from_dict(record)
+            call_id: RUNNING_KINDS[record["kind"]].from_dict(record)
             for call_id, record in state.running.items()
         }
         state.running = {}
-        # Telemetry-style events (F-TEL-3 names) since the host last took them.
-        self._events: list[dict[str, Any]] = []
+        # SOE's events (F-TEL-3) since the host last took them.
+        self._events: list[Event] = []
         # The tools registry, as far as the host has told (registry key -> facts).
-        self.tools: dict[str, ToolFacts] = {}
-        self._handlers: dict[str, Callable[[Execution, Firing], Any]] = {
-            "router": fire_router,
-            "tool": fire_tool,
-            "llm": fire_llm,
-            "agent": fire_agent,
-            "child": fire_child,
-        }
-        # What this execution owes its parent since the host last took it (F-CHILD-8/9).
+        self._tools: dict[str, ToolFacts] = {}
+        # What this execution owes its parent since the last step (F-CHILD-8/9).
         self._to_parent = MessageToParent()
         # History appends for the main execution, when this is a child (F-HIST).
         self._to_main: list[HistoryAppend] = []
@@ -129,6 +123,7 @@ class Execution:
         context_schema: dict[str, Any] | None = None,
         settings: EngineSettings | None = None,
         inherited_context: dict[str, Any] | None = None,
+        workflows_problem: WorkflowsProblem | None = None,
     ) -> Execution:
         """F-EXEC-1 steps 8-12: build the context, then queue the initial signals.
 
@@ -151,15 +146,11 @@ class Execution:
             context_schema=copy.deepcopy(context_schema or {}),
             settings=settings or EngineSettings(),
         )
-        execution = cls(state)
+        execution = cls(state, workflows_problem)
         execution.deliver(initial_signals)
         return execution
 
     # -- what the host reads -------------------------------------------------------
-
-    @property
-    def context(self) -> dict[str, Any]:
-        return self.state.context
 
     @property
     def idle(self) -> bool:
@@ -170,7 +161,7 @@ class Execution:
     def running_calls(self) -> int:
         return len(self._running)
 
-    def take_events(self) -> list[dict[str, Any]]:
+    def take_events(self) -> list[Event]:
         """What happened since the last call: broadcasts, node executions, errors."""
         events, self._events = self._events, []
         return events
@@ -192,8 +183,26 @@ class Execution:
         """The carry-over did not happen: the waiting nodes stay as they are."""
         self.state.running = {}
 
-    def failures_of(self, cascade: int) -> list[NodeFailure]:
-        return [f for f in self.state.failures if f.cascade == cascade]
+    def unhandled_failures(
+        self, cascade: int | None = None, since: str | None = None
+    ) -> list[NodeFailure]:
+        """What a waiting caller is told: the unhandled failures of one cascade, or of
+        everything since a moment (for executions below the one it signalled)."""
+        return unhandled_failures(self.state.failures, cascade, since)
+
+    def needs_worker_facts(self) -> bool:
+        """Whether a node of this execution's workflow needs what the worker running it
+        knows (its tools registry, its call options): a node whose calls run on that
+        worker, or one that reads its tools wherever its calls run (an agent)."""
+        nodes = self.state.registry.get(self.state.workflow_name, {})
+        for node in nodes.values():
+            node_type = NODE_TYPES.get(node.get("node_type"))
+            if node_type is None:
+                continue
+            elsewhere = bool((node.get("temporal") or {}).get("task_queue"))
+            if node_type.reads_tools or (node_type.calls_worker and not elsewhere):
+                return True
+        return False
 
     # -- inputs ----------------------------------------------------------------------
 
@@ -207,6 +216,208 @@ class Execution:
 
     def process_pending(self) -> list[Command]:
         """Broadcast every queued signal list, in order; returns the work to start."""
+        commands = self._broadcast_pending()
+        return commands + self._messages()
+
+    def complete_call(self, call_id: str, outcome: Outcome) -> list[Command]:
+        """Apply the outcome of one command and run the cascade it causes to its end
+        (F-EXEC-3); returns the work to start (a retry, the next call, what its signals
+        trigger).
+
+        SOE applies one outcome at a time: a node's output is written and its signals are
+        broadcast before anything else happens. So signals queued before this outcome are
+        broadcast first, and this outcome's own signals right after it is applied, before
+        the host hands in the next one: a fan-in router that waits for several fields
+        sees them arrive one by one, however many outcomes reach the host at once.
+        """
+        commands = self._broadcast_pending() if self.cascade_each_outcome else []
+        running = self._running.pop(call_id)
+        self.state.progress += 1
+        try:
+            commands.extend(running.apply(self, outcome))
+        except Exception as error:
+            self._fail_unexpectedly(running.firing, error)
+        if self.cascade_each_outcome:
+            commands.extend(self._broadcast_pending())
+        else:
+            self._forget_finished_cascades()
+        return commands + self._messages()
+
+    def learn_tools(self, tools: dict[str, ToolFacts]) -> None:
+        """What the worker's tools registry holds (F-API-6), keyed by registry name."""
+        self._tools = dict(tools)
+
+    def receive_from_child(self, child_id: str, message: MessageToParent) -> list[Command]:
+        """F-CHILD-8/9 on the parent's side: queued with the signals, in arrival order; the
+        data is written just before its first broadcast. Tree config changes apply at once
+        and go on up (the returned messages)."""
+        for change in message.tree_changes:
+            self.apply_tree_config_change(change)
+        if message.updates or message.signals:
+            cascade = self.state.next_cascade
+            self.state.next_cascade += 1
+            self.state.progress += 1
+            batches = message.signals or [[]]
+            for index, signals in enumerate(batches):
+                updates = [[k, v] for k, v in message.updates] if index == 0 else []
+                self.state.pending.append(PendingBroadcast(list(signals), cascade, updates))
+        return self._messages()
+
+    def apply_history_append(self, append: HistoryAppend) -> None:
+        """The main execution's side of an append, from this execution or a child."""
+        history = self.state.conversation_history
+        if append.opening and not history:
+            history.append({"role": "system", "content": append.opening})
+        history.extend(append.entries)
+
+    def apply_tree_config_change(self, change: TreeConfigChange) -> None:
+        state = self.state
+        state.identities = _changed(state.identities, change.identities)
+        state.context_schema = _changed(state.context_schema, change.context_schema)
+        state.progress += 1
+        if self._parent_link():
+            self._to_parent.tree_changes.append(copy.deepcopy(change))
+
+    def replace_fields(self, histories: dict[str, list[Any]]) -> None:
+        """Put whole field histories in place (soe_copy_context, F-BI-14); fields starting
+        with ``__`` are never replaced."""
+        for name, history in histories.items():
+            if not is_internal_field(name) and isinstance(history, list):
+                self.context[name] = copy.deepcopy(history)
+        self.state.progress += 1
+
+    def record_execution_problem(self, error: str) -> None:
+        """A problem of the execution as a whole (no node), listed with its failures."""
+        self.record(NodeErrored("", None, error, False))
+        self.state.failures.append(
+            NodeFailure(self.state.workflow_name, "", error, 0, handled=False, at=self.clock())
+        )
+        del self.state.failures[:-FAILURES_KEPT]
+
+    # -- the NodeHost its nodes see ---------------------------------------------------
+
+    @property
+    def execution_id(self) -> str:
+        return self.state.execution_id
+
+    @property
+    def main_execution_id(self) -> str:
+        return main_execution_id(self.context)
+
+    @property
+    def context(self) -> dict[str, Any]:
+        return self.state.context
+
+    @property
+    def registry(self) -> dict[str, dict[str, dict[str, Any]]]:
+        return self.state.registry
+
+    @property
+    def identities(self) -> dict[str, str]:
+        return self.state.identities
+
+    @property
+    def context_schema(self) -> dict[str, Any]:
+        return self.state.context_schema
+
+    @property
+    def settings(self) -> EngineSettings:
+        return self.state.settings
+
+    @property
+    def tools(self) -> dict[str, ToolFacts]:
+        return self._tools
+
+    def tool_takes_history(self, tool_name: str) -> bool:
+        """Whether a tool call needs the parameter field's whole history; unknown tools get
+        it, and their worker picks what the entry asks for."""
+        facts = self._tools.get(tool_name)
+        return facts.process_accumulated if facts is not None else True
+
+    def conversation_history(self) -> list[dict[str, Any]]:
+        """F-HIST-1: the history of this execution's tree, keyed by the main execution id."""
+        return self.state.conversation_history
+
+    def new_call_id(self) -> str:
+        call_id = str(self.state.next_call)
+        self.state.next_call += 1
+        return call_id
+
+    def await_call(self, running: RunningCall) -> None:
+        self._running[running.call.call_id] = running
+
+    def emit(self, signals: list[str], cascade: int) -> None:
+        """A node's emission (F-NODE-3): queued as one broadcast of its cascade."""
+        if signals:
+            self.state.pending.append(PendingBroadcast(list(signals), cascade))
+
+    def write_output(self, field_name: str, value: Any) -> None:
+        """The output path of F-CTX-2; a field the parent asked for goes up (F-CHILD-9),
+        each new value once (our Q-28 decision)."""
+        write_field(self.context, field_name, value)
+        parent = self._parent_link()
+        if parent is not None and field_name in (parent.get("context_updates_to_parent") or []):
+            self._to_parent.updates.append((field_name, copy.deepcopy(value)))
+
+    def fail_node(
+        self, firing: Firing, error: str, handled: bool = False, failure_signal: str | None = None
+    ) -> None:
+        """A node error: counted (F-OPS-5), logged, listed with the failures; its failure
+        signal, if it has one, goes out on the node's cascade."""
+        count_error(self.context)
+        self.record(NodeErrored(firing.node_name, firing.config.get("node_type"), error, handled))
+        self.state.failures.append(
+            NodeFailure(
+                firing.workflow_name, firing.node_name, error, firing.cascade, handled, self.clock()
+            )
+        )
+        del self.state.failures[:-FAILURES_KEPT]
+        if failure_signal:
+            self.emit([failure_signal], firing.cascade)
+
+    def record(self, event: Event) -> None:
+        self._events.append(event)
+
+    def append_conversation(
+        self, entries: list[dict[str, Any]], opening: str | None = None
+    ) -> None:
+        """Add to the tree's history (F-HIST-2/3/5): here when this is the main execution,
+        else in a message to it. ``opening`` starts an empty history (a system prompt)."""
+        if self.main_execution_id == self.execution_id:
+            self.apply_history_append(HistoryAppend(list(entries), opening))
+        else:
+            self._to_main.append(HistoryAppend(copy.deepcopy(entries), opening))
+
+    def count_child_start(self, node_name: str) -> int:
+        starts = self.state.child_starts.get(node_name, 0) + 1
+        self.state.child_starts[node_name] = starts
+        return starts
+
+    def add_children(self, execution_ids: list[str]) -> None:
+        self.state.children.extend(execution_ids)
+
+    def replace_registry(self, registry: dict[str, dict[str, dict[str, Any]]]) -> None:
+        """A built-in's edit (F-BI-3..8): later broadcasts see it (F-EXEC-6, F-BI-22)."""
+        self.state.registry = registry
+
+    def workflows_problem(self, workflows: dict[str, Any]) -> str | None:
+        return self._workflows_problem(workflows)
+
+    def change_tree_config(
+        self,
+        identities: dict[str, str | None] | None = None,
+        context_schema: dict[str, Any] | None = None,
+    ) -> None:
+        """Change the tree's identities or context schema (``None`` removes an entry): here,
+        and up the tree to the main execution; each execution on the way hands them to the
+        children it starts afterwards."""
+        self.apply_tree_config_change(
+            TreeConfigChange(dict(identities or {}), copy.deepcopy(context_schema or {}))
+        )
+
+    # -- the broadcast algorithm (F-EXEC-3) ----------------------------------------
+
+    def _broadcast_pending(self) -> list[Command]:
         commands: list[Command] = []
         while self.state.pending:
             broadcast = self.state.pending.pop(0)
@@ -228,201 +439,9 @@ class Execution:
         self._forget_finished_cascades()
         return commands
 
-    def complete_call(self, call_id: str, outcome: Outcome) -> list[Command]:
-        """Apply the outcome of one command and run the cascade it causes to its end
-        (F-EXEC-3); returns the work to start (a retry, the next call, what its signals
-        trigger).
-
-        SOE applies one outcome at a time: a node's output is written and its signals are
-        broadcast before anything else happens. So signals queued before this outcome are
-        broadcast first, and this outcome's own signals right after it is applied, before
-        the host hands in the next one: a fan-in router that waits for several fields
-        sees them arrive one by one, however many outcomes reach the host at once.
-        """
-        commands = self.process_pending() if self.cascade_each_outcome else []
-        running = self._running.pop(call_id)
-        self.state.progress += 1
-        try:
-            commands.extend(running.apply(self, outcome))
-        except Exception as error:
-            self._fail_unexpectedly(running.firing, error)
-        if self.cascade_each_outcome:
-            commands.extend(self.process_pending())
-        else:
-            self._forget_finished_cascades()
-        return commands
-
-    # -- used by node handlers --------------------------------------------------------
-
-    def learn_tools(self, tools: dict[str, ToolFacts]) -> None:
-        """What the worker's tools registry holds (F-API-6), keyed by registry name."""
-        self.tools = dict(tools)
-
-    def tool_takes_history(self, tool_name: str) -> bool:
-        """Whether a tool call needs the parameter field's whole history; unknown tools get
-        it, and their worker picks what the entry asks for."""
-        facts = self.tools.get(tool_name)
-        return facts.process_accumulated if facts is not None else True
-
-    def new_call_id(self) -> str:
-        call_id = str(self.state.next_call)
-        self.state.next_call += 1
-        return call_id
-
-    def track(self, call_id: str, running: RunningCall) -> None:
-        self._running[call_id] = running
-
-    def emit(self, signals: list[str], cascade: int) -> None:
-        """A node's emission (F-NODE-3): queued as one broadcast of its cascade."""
-        if signals:
-            self.state.pending.append(PendingBroadcast(list(signals), cascade))
-
-    def write_output(self, field_name: str, value: Any) -> None:
-        """The output path of F-CTX-2; a field the parent asked for goes up (F-CHILD-9),
-        each new value once (our Q-28 decision)."""
-        write_field(self.context, field_name, value)
-        parent = self.context.get(PARENT)
-        if isinstance(parent, dict) and field_name in (
-            parent.get("context_updates_to_parent") or []
-        ):
-            self._to_parent.updates.append((field_name, copy.deepcopy(value)))
-
-    def take_message_to_parent(self) -> MessageToParent | None:
-        """What to send the parent now, if anything (the host sends messages in order).
-
-        New values wait for the signals that announce them while broadcasts are still
-        queued here, so each travels with its signal (a fan-in then sees each child's data
-        with that child's signal, F-PAT-8).
-        """
-        message = self._to_parent
-        if message.signals or (message.updates and not self.state.pending):
-            self._to_parent = MessageToParent()
-            return message
-        if message.tree_changes:  # they go at once; the values keep waiting
-            changes, message.tree_changes = message.tree_changes, []
-            return MessageToParent(tree_changes=changes)
-        return None
-
-    def receive_from_child(self, child_id: str, message: MessageToParent) -> None:
-        """F-CHILD-8/9 on the parent's side: queued with the signals, in arrival order; the
-        data is written just before its first broadcast. Tree config changes apply at once
-        (and go on up)."""
-        for change in message.tree_changes:
-            self.apply_tree_config_change(change)
-        if not message.updates and not message.signals:
-            return
-        cascade = self.state.next_cascade
-        self.state.next_cascade += 1
-        self.state.progress += 1
-        batches = message.signals or [[]]
-        for index, signals in enumerate(batches):
-            updates = [[k, v] for k, v in message.updates] if index == 0 else []
-            self.state.pending.append(PendingBroadcast(list(signals), cascade, updates))
-
-    def conversation_history(self) -> list[dict[str, Any]]:
-        """F-HIST-1: the history of this execution's tree, keyed by the main execution id."""
-        return self.state.conversation_history
-
-    def append_conversation(
-        self, entries: list[dict[str, Any]], opening: str | None = None
-    ) -> None:
-        """Add to the tree's history (F-HIST-2/3/5): here when this is the main execution,
-        else in a message to it. ``opening`` starts an empty history (a system prompt)."""
-        if history_is_local(self):
-            self.apply_history_append(HistoryAppend(list(entries), opening))
-        else:
-            self._to_main.append(HistoryAppend(copy.deepcopy(entries), opening))
-
-    def apply_history_append(self, append: HistoryAppend) -> None:
-        """The main execution's side of an append, from this execution or a child."""
-        history = self.state.conversation_history
-        if append.opening and not history:
-            history.append({"role": "system", "content": append.opening})
-        history.extend(append.entries)
-
-    def change_tree_config(
-        self,
-        identities: dict[str, str | None] | None = None,
-        context_schema: dict[str, Any] | None = None,
-    ) -> None:
-        """Change the tree's identities or context schema (``None`` removes an entry): here,
-        and up the tree to the main execution; each execution on the way hands them to the
-        children it starts afterwards."""
-        self.apply_tree_config_change(
-            TreeConfigChange(dict(identities or {}), copy.deepcopy(context_schema or {}))
-        )
-
-    def apply_tree_config_change(self, change: TreeConfigChange) -> None:
-        state = self.state
-        state.identities = _changed(state.identities, change.identities)
-        state.context_schema = _changed(state.context_schema, change.context_schema)
-        state.progress += 1
-        if self._parent_link():
-            self._to_parent.tree_changes.append(copy.deepcopy(change))
-
-    def replace_fields(self, histories: dict[str, list[Any]]) -> None:
-        """Put whole field histories in place (soe_copy_context, F-BI-14); fields starting
-        with ``__`` are never replaced."""
-        for name, history in histories.items():
-            if not is_internal_field(name) and isinstance(history, list):
-                self.context[name] = copy.deepcopy(history)
-        self.state.progress += 1
-
-    def take_history_appends(self) -> list[HistoryAppend]:
-        """Appends for the main execution's history, in order (the host sends them)."""
-        appends, self._to_main = self._to_main, []
-        return appends
-
-    def fire_with_history(self, firing: Firing, fetched: list[dict[str, Any]]) -> Any:
-        """Run an llm or agent node whose tree history was read from the main execution."""
-        handler = fire_llm if firing.config.get("node_type") == "llm" else fire_agent
-        try:
-            return handler(self, firing, fetched)
-        except Exception as error:
-            self._fail_unexpectedly(firing, error)
-            return None
-
-    def record_event(self, event_type: str, **data: Any) -> None:
-        self._events.append({"event_type": event_type, **data})
-
-    def record_execution_problem(self, error: str) -> None:
-        """A problem of the execution as a whole (no node), listed with its failures."""
-        self.record_event("node_error", node_name="", node_type=None, error=error, handled=False)
-        self.state.failures.append(
-            NodeFailure(self.state.workflow_name, "", error, 0, handled=False, at=self.clock())
-        )
-        del self.state.failures[:-FAILURES_KEPT]
-
-    def fail_node(
-        self, firing: Firing, error: str, handled: bool = False, failure_signal: str | None = None
-    ) -> None:
-        """A node error: counted (F-OPS-5), logged, listed with the failures; its failure
-        signal, if it has one, goes out on the node's cascade."""
-        count_error(self.context)
-        self._record_failure(firing, error, handled)
-        if failure_signal:
-            self.emit([failure_signal], firing.cascade)
-
-    def _record_failure(self, firing: Firing, error: str, handled: bool) -> None:
-        self.record_event(
-            "node_error",
-            node_name=firing.node_name,
-            node_type=firing.config.get("node_type"),
-            error=error,
-            handled=handled,
-        )
-        self.state.failures.append(
-            NodeFailure(
-                firing.workflow_name, firing.node_name, error, firing.cascade, handled, self.clock()
-            )
-        )
-        del self.state.failures[:-FAILURES_KEPT]
-
-    # -- the broadcast algorithm (F-EXEC-3) ----------------------------------------
-
     def _open(self, signals: list[str]) -> _Frame:
         record_signals(self.context, signals)
-        self.record_event("signals_broadcast", signals=list(signals))
+        self.record(SignalsBroadcast(list(signals)))
         workflow = self.state.registry.get(self.state.workflow_name, {})
         return _Frame(list(signals), set(signals), list(workflow.items()))
 
@@ -439,15 +458,16 @@ class Execution:
             if not self._may_fire(firing):
                 continue
             count_node(self.context, node_name)
-            self.record_event(
-                "node_execution", node_name=node_name, node_type=config.get("node_type")
-            )
-            result = self._fire(firing)
-            if isinstance(result, list):  # a router's signals, broadcast at once (nested)
-                if result:
-                    stack.append(self._open(result))
-            elif result is not None:
-                commands.append(result)
+            self.record(NodeExecuted(node_name, config.get("node_type")))
+            try:
+                fired = fire(self, firing)
+            except Exception as error:
+                self._fail_unexpectedly(firing, error)
+                continue
+            if fired.signals:  # a router's signals, broadcast at once (nested)
+                stack.append(self._open(list(fired.signals)))
+            if fired.call is not None:
+                commands.append(fired.call)
         return commands
 
     def _forward_to_parent(self, signals: list[str]) -> None:
@@ -459,10 +479,32 @@ class Execution:
         wanted = parent.get("signals_to_parent") or []
         forwarded = [signal for signal in signals if signal in wanted]
         if forwarded:
-            self.record_event(
-                "signals_to_parent", signals=forwarded, parent_id=parent["parent_execution_id"]
-            )
+            self.record(SignalsToParent(forwarded, parent["parent_execution_id"]))
             self._to_parent.signals.append(forwarded)
+
+    def _messages(self) -> list[Command]:
+        """What to tell other executions now, each message naming its target.
+
+        A child's new values wait for the signals that announce them while broadcasts are
+        still queued here, so each travels with its signal (a fan-in then sees each
+        child's data with that child's signal, F-PAT-8); changes to the tree's identities
+        and schema go at once.
+        """
+        messages: list[Command] = []
+        parent = self._parent_link()
+        owed = self._to_parent
+        if parent is not None:
+            target = parent["parent_execution_id"]
+            if owed.signals or (owed.updates and not self.state.pending):
+                messages.append(TellParent(target, owed))
+                self._to_parent = MessageToParent()
+            elif owed.tree_changes:
+                changes, owed.tree_changes = owed.tree_changes, []
+                messages.append(TellParent(target, MessageToParent(tree_changes=changes)))
+        for append in self._to_main:
+            messages.append(AppendToHistory(self.main_execution_id, append))
+        self._to_main = []
+        return messages
 
     def _parent_link(self) -> dict[str, Any] | None:
         """The ``__parent__`` entry when this execution is a child (F-CHILD-4), else None."""
@@ -470,20 +512,6 @@ class Execution:
         if isinstance(parent, dict) and parent.get("parent_execution_id"):
             return parent
         return None
-
-    def _fire(self, firing: Firing) -> Any:
-        node_type = firing.config.get("node_type")
-        handler = self._handlers.get(node_type)
-        if handler is None:
-            self.fail_node(firing, _unavailable_message(firing, node_type))
-            return None
-        try:
-            if needs_history_read(self, firing):
-                return read_history(self, firing)
-            return handler(self, firing)
-        except Exception as error:
-            self._fail_unexpectedly(firing, error)
-            return None
 
     def _fail_unexpectedly(self, firing: Firing, error: Exception) -> None:
         """Whatever goes wrong inside a node fails that node, never the execution."""
@@ -531,16 +559,3 @@ def _changed(entries: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]
         else:
             result[name] = copy.deepcopy(value)
     return result
-
-
-def _unavailable_message(firing: Firing, node_type: Any) -> str:
-    prefix = f"Workflow '{firing.workflow_name}', node '{firing.node_name}'"
-    if isinstance(node_type, str) and node_type.startswith("_"):
-        return (
-            f"{prefix}: node_type '{node_type}' is an internal type with no handler; "
-            "it can be stored in a config but not triggered (F-CFG-9)."
-        )
-    return (
-        f"{prefix}: {node_type} nodes are not available in this version of soe_temporal; "
-        "this node was skipped."
-    )

@@ -99,3 +99,18 @@ class ExecutionState:
     progress: int = 0
     settings: EngineSettings = field(default_factory=EngineSettings)
     version: int = STATE_VERSION
+
+
+def unhandled_failures(
+    failures: list[NodeFailure], cascade: int | None = None, since: str | None = None
+) -> list[NodeFailure]:
+    """What a waiting caller is told (SOE raises these out of its call): the unhandled
+    failures of one cascade (the signals it sent), or of everything since a moment (for
+    executions below the one it signalled, whose cascades it does not know)."""
+    if cascade is not None:
+        chosen = [f for f in failures if f.cascade == cascade]
+    elif since is not None:
+        chosen = [f for f in failures if f.at >= since]
+    else:
+        chosen = []
+    return [f for f in chosen if not f.handled]

@@ -21,6 +21,8 @@ from soe_temporal.engine.state import ToolFacts
 from soe_temporal.llm.protocol import FORMAT_LEAD
 from soe_temporal.tools.registry import describe_tool, normalize_registry
 
+from .helpers import taken_events
+
 ROUTER_KEYS = [
     "instructions",
     "task_description",
@@ -190,7 +192,7 @@ def events_of(events: list[dict[str, Any]], event_type: str) -> list[dict[str, A
 
 
 def broadcasts(execution: Execution) -> list[list[str]]:
-    return [e["signals"] for e in events_of(execution.take_events(), "signals_broadcast")]
+    return [e["signals"] for e in events_of(taken_events(execution), "signals_broadcast")]
 
 
 def failure(execution: Execution) -> Any:
@@ -368,7 +370,7 @@ def test_f_agent_4_no_tools_advertises_empty_text():
 
 def test_f_agent_4_tools_loaded_event():
     execution, _ = begin(agent_node(tools=["add"]), tools={"add_tool": add, "mul_tool": mul})
-    [loaded] = events_of(execution.take_events(), "agent_tools_loaded")
+    [loaded] = events_of(taken_events(execution), "agent_tools_loaded")
     assert loaded["node_name"] == "A"
     assert loaded["agent_tools"] == ["add"]
     assert set(loaded["registry_tools"]) == {"add", "mul"}
@@ -491,7 +493,7 @@ def test_f_agent_7_unknown_tool_system_error_event_and_budget():
     execution, commands = begin(agent_node(retries=2), tools={"add_tool": add, "mul_tool": mul})
     execution.take_events()
     router2 = decide(execution, only(commands), "call_tool", "nope")
-    [event] = events_of(execution.take_events(), "agent_tool_not_found")
+    [event] = events_of(taken_events(execution), "agent_tool_not_found")
     assert event["node_name"] == "A"
     assert event["tool_name"] == "nope"
     assert set(event["available_tools"]) == {"add", "mul"}
@@ -521,7 +523,7 @@ def test_f_agent_7_tool_call_and_result_events():
     execution, commands = begin()
     execution.take_events()
     call_add(execution, only(commands), result=42)
-    events = execution.take_events()
+    events = taken_events(execution)
     [called] = events_of(events, "agent_tool_call")
     assert (called["node_name"], called["tool_name"], called["tool_args"]) == (
         "A",
@@ -540,7 +542,7 @@ def test_f_agent_7_result_preview_truncated_at_1000_characters():
     execution, commands = begin()
     execution.take_events()
     call_add(execution, only(commands), result="x" * 1500)
-    [result] = events_of(execution.take_events(), "agent_tool_result")
+    [result] = events_of(taken_events(execution), "agent_tool_result")
     assert result["result_preview"] == "x" * 1000 + "..."
     assert result["result_length"] == 1500
 
@@ -549,7 +551,7 @@ def test_f_agent_7_result_preview_of_exactly_1000_characters_not_truncated():
     execution, commands = begin()
     execution.take_events()
     call_add(execution, only(commands), result="y" * 1000)
-    [result] = events_of(execution.take_events(), "agent_tool_result")
+    [result] = events_of(taken_events(execution), "agent_tool_result")
     assert result["result_preview"] == "y" * 1000
 
 
@@ -667,7 +669,7 @@ def test_f_agent_9_node_error_event_and_errors_counter():
     execution, commands = begin(agent_node(retries=1))
     execution.take_events()
     add_fails(execution, only(commands))
-    [event] = events_of(execution.take_events(), "node_error")
+    [event] = events_of(taken_events(execution), "node_error")
     assert event["node_type"] == "agent"
     assert event["error"].startswith("Agent execution exceeded max retries (1).")
     assert ops(execution)["errors"] == 1
@@ -806,12 +808,12 @@ def test_f_agent_12_one_llm_call_counted_per_agent_run():
     response = decide(execution, router, "finish")
     reply(execution, response, '{"output": "42"}')
     assert ops(execution)["llm_calls"] == 1
-    assert len(events_of(execution.take_events(), "llm_call")) == 1
+    assert len(events_of(taken_events(execution), "llm_call")) == 1
 
 
 def test_f_agent_12_llm_call_event_has_router_stage():
     execution, _ = begin()
-    [event] = events_of(execution.take_events(), "llm_call")
+    [event] = events_of(taken_events(execution), "llm_call")
     assert (event["node_name"], event["stage"]) == ("A", "router")
 
 
@@ -847,7 +849,7 @@ def test_f_ops_6_tool_errors_inside_the_loop_are_not_node_errors():
     router = decide(execution, router, "call_tool", "nope")
     assert stage(router) == "router"
     assert ops(execution)["errors"] == 0
-    assert events_of(execution.take_events(), "node_error") == []
+    assert events_of(taken_events(execution), "node_error") == []
 
 
 # == F-AGENT-10: conversation text ========================================================
@@ -1175,7 +1177,7 @@ def test_q_34_finish_logs_schema_warning_for_output_field_without_schema_entry()
     execution, commands = begin(agent_node(output_field="answer"))
     execution.take_events()
     decide(execution, only(commands), "finish")
-    [warning] = events_of(execution.take_events(), "context_warning")
+    [warning] = events_of(taken_events(execution), "context_warning")
     assert "answer" in warning["message"]
 
 

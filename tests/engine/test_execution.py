@@ -8,7 +8,7 @@ import copy
 
 from soe_temporal.engine import Execution, ToolOutcome
 
-from .helpers import EXECUTION_ID, ops, run, start
+from .helpers import EXECUTION_ID, ops, run, start, taken_events
 
 ROUTE = {"wf": {"R": {"node_type": "router", "event_triggers": ["GO"]}}}
 TOOL = {"wf": {"T": {"node_type": "tool", "event_triggers": ["GO"], "tool_name": "work"}}}
@@ -59,13 +59,26 @@ BROKEN = {
 }
 
 
-def test_failures_of_returns_only_the_failures_of_that_cascade():
+def test_a_waiting_caller_is_told_the_unhandled_failures_of_its_own_cascade():
     execution = start(BROKEN, ["GO"])
     run(execution)
     bad = execution.deliver(["BAD"])
     run(execution)
-    assert execution.failures_of(1) == []
-    assert [f.node_name for f in execution.failures_of(bad)] == ["Bad"]
+    assert execution.unhandled_failures(1) == []
+    assert [f.node_name for f in execution.unhandled_failures(bad)] == ["Bad"]
+
+
+def test_a_waiting_caller_is_told_the_unhandled_failures_since_a_moment():
+    """For executions below the one it signalled, whose cascades it does not know."""
+    times = iter(["2026-01-01T00:00:01", "2026-01-01T00:00:02"])
+    execution = start(BROKEN, ["BAD"])
+    execution.clock = lambda: next(times)
+    run(execution)
+    execution.deliver(["BAD"])
+    run(execution)
+    assert len(execution.unhandled_failures(since="2026-01-01T00:00:02")) == 1
+    assert len(execution.unhandled_failures(since="")) == 2
+    assert execution.unhandled_failures() == []
 
 
 def test_deliver_gives_each_delivery_a_new_cascade():
@@ -78,7 +91,7 @@ def test_deliver_gives_each_delivery_a_new_cascade():
 def test_take_events_reports_broadcasts_and_node_executions():
     execution = start(ROUTE, ["GO"])
     run(execution)
-    events = execution.take_events()
+    events = taken_events(execution)
     assert {"event_type": "signals_broadcast", "signals": ["GO"]} in events
     assert any(e["event_type"] == "node_execution" and e["node_name"] == "R" for e in events)
 
@@ -87,13 +100,13 @@ def test_take_events_empties_the_queue():
     execution = start(ROUTE, ["GO"])
     run(execution)
     execution.take_events()
-    assert execution.take_events() == []
+    assert taken_events(execution) == []
 
 
 def test_take_events_reports_node_errors():
     execution = start(BROKEN, ["BAD"])
     run(execution)
-    errors = [e for e in execution.take_events() if e["event_type"] == "node_error"]
+    errors = [e for e in taken_events(execution) if e["event_type"] == "node_error"]
     assert [e["node_name"] for e in errors] == ["Bad"]
 
 

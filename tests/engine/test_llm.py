@@ -13,7 +13,7 @@ from soe_temporal.engine import Execution
 from soe_temporal.engine.commands import CallLlm, LlmOutcome
 from soe_temporal.engine.prompts import history_text
 
-from .helpers import ops, start
+from .helpers import ops, start, taken_events
 
 NOT_JSON = "I cannot answer in JSON, sorry."
 
@@ -63,7 +63,7 @@ def broadcasts(events: list[dict[str, Any]]) -> list[list[str]]:
 
 
 def events_of(execution: Execution, event_type: str) -> list[dict[str, Any]]:
-    return [e for e in execution.take_events() if e["event_type"] == event_type]
+    return [e for e in taken_events(execution) if e["event_type"] == event_type]
 
 
 def emitted_after_reply(
@@ -73,7 +73,7 @@ def emitted_after_reply(
     execution, call = begin({"L": llm_node(event_emissions=emissions, **config)})
     execution.take_events()
     reply(execution, call, text)
-    return broadcasts(execution.take_events()), call
+    return broadcasts(taken_events(execution)), call
 
 
 # -- F-LLM-1: config, defaults, passthrough --------------------------------------------

@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from soe_temporal.engine import EngineSettings, Execution, Firing
+from soe_temporal.engine.host import NOTHING, Fired, NodeHost
+from soe_temporal.engine.nodes import NODE_TYPES, NodeType
 
-from .helpers import EXECUTION_ID, ops, run, start
+from .helpers import EXECUTION_ID, ops, run, start, taken_events
 
 
 def router(triggers: list[str], *emissions: str | tuple[str, str]) -> dict[str, Any]:
@@ -125,7 +127,7 @@ def test_f_exec_5_node_execution_events_follow_depth_first_order():
     }
     execution = start(registry, ["GO"], workflow="demo")
     run(execution)
-    order = [e["node_name"] for e in execution.take_events() if e["event_type"] == "node_execution"]
+    order = [e["node_name"] for e in taken_events(execution) if e["event_type"] == "node_execution"]
     assert order == ["First", "OnX", "Second"]
 
 
@@ -136,7 +138,7 @@ def test_f_exec_5_emissions_keep_config_order_and_duplicates():
     assert signals_of(execution) == ["GO", "X", "Y", "X"]
 
 
-def test_f_exec_6_registry_is_a_snapshot_per_broadcast():
+def test_f_exec_6_registry_is_a_snapshot_per_broadcast(monkeypatch):
     """A node removed during a broadcast still runs in it; one injected is not seen
     there, but a nested broadcast started afterwards sees both changes."""
     registry = {
@@ -148,16 +150,16 @@ def test_f_exec_6_registry_is_a_snapshot_per_broadcast():
     }
     execution = start(registry, ["GO"])
 
-    def evolve(ex: Execution, firing: Firing) -> None:
+    def evolve(host: NodeHost, firing: Firing, conversation: Any) -> Fired:
         # What the registry built-ins (soe_remove_node / soe_inject_node) do.
-        nodes = ex.state.registry["wf"]
-        del nodes["Removed"]
-        nodes["Injected"] = router(["GO", "AFTER"])
+        nodes = {k: v for k, v in host.registry["wf"].items() if k != "Removed"}
+        host.replace_registry({"wf": {**nodes, "Injected": router(["GO", "AFTER"])}})
+        return NOTHING
 
-    execution._handlers["evolve"] = evolve
+    monkeypatch.setitem(NODE_TYPES, "evolve", NodeType(evolve, None))
     run(execution)
     assert ops(execution)["nodes"] == {"Evolve": 1, "Emit": 1, "Injected": 1, "Removed": 1}
-    injected_runs = [e for e in execution.take_events() if e.get("node_name") == "Injected"]
+    injected_runs = [e for e in taken_events(execution) if e.get("node_name") == "Injected"]
     assert len(injected_runs) == 1  # only in the nested [AFTER] broadcast
 
 
@@ -353,7 +355,7 @@ def test_q_29_cascade_limit_fails_the_node_with_a_clear_message():
     execution = start(ENDLESS, ["GO"], settings=EngineSettings(cascade_limit=50))
     run(execution)
     assert ops(execution)["nodes"]["Loop"] == 50
-    [failure] = execution.failures_of(1)
+    [failure] = execution.unhandled_failures(1)
     assert failure.node_name == "Loop"
     assert failure.handled is False
     assert "Cascade limit" in failure.error and "50" in failure.error
@@ -373,7 +375,7 @@ def test_q_29_execution_stays_usable_after_a_halted_cascade():
     cascade = execution.deliver(["PING"])
     run(execution)
     assert signals_of(execution)[-2:] == ["PING", "PONG"]
-    assert execution.failures_of(cascade) == []
+    assert execution.unhandled_failures(cascade) == []
 
 
 def test_q_29_cascade_limit_counts_firings_across_tool_round_trips():
@@ -391,5 +393,5 @@ def test_q_29_cascade_limit_counts_firings_across_tool_round_trips():
     calls = run(execution, {"work": lambda: 1})
     assert len(calls) == 10
     assert ops(execution)["nodes"] == {"Again": 10}
-    [failure] = execution.failures_of(1)
+    [failure] = execution.unhandled_failures(1)
     assert "Cascade limit" in failure.error

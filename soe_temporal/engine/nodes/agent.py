@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from ...llm.protocol import assemble_prompt, input_document, retry_prompt
 from ...llm.response import (
@@ -23,16 +23,22 @@ from ..builtins import describe_builtin, is_builtin
 from ..calls import settle, start_tool_call
 from ..commands import CallLlm, CallTool, Command, LlmOutcome, ToolOutcome
 from ..context import write_field
+from ..events import (
+    AgentStageAnswered,
+    AgentStarted,
+    AgentToolCall,
+    AgentToolNotFound,
+    AgentToolResult,
+    AgentToolsLoaded,
+)
 from ..history import conversation_for, system_message
+from ..host import NOTHING, Fired, NodeHost
 from ..operational import count_llm_call, count_tool_call
 from ..prompts import prompt_context
 from ..signatures import ToolDescription
 from ..state import Firing, ToolFacts
 from ..templates import render_prompt
 from .llm import DEFAULT_RETRIES, EmissionPlan, fail_llm_node, schema_entry
-
-if TYPE_CHECKING:
-    from ..execution import Execution
 
 ROUTER_MODEL = ResponseModel(
     schema={
@@ -120,8 +126,8 @@ class RunningAgent:
 
     kind: ClassVar[str] = "agent"
 
-    def apply(self, execution: Execution, outcome: Any) -> list[Command]:
-        return apply_agent_outcome(execution, self, outcome)
+    def apply(self, host: NodeHost, outcome: Any) -> list[Command]:
+        return apply_agent_outcome(host, self, outcome)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -144,24 +150,22 @@ class RunningAgent:
         )
 
 
-def fire_agent(
-    execution: Execution, firing: Firing, fetched: list[dict[str, Any]] | None = None
-) -> Command | None:
+def fire_agent(host: NodeHost, firing: Firing, conversation: list[dict[str, Any]] | None) -> Fired:
     """F-AGENT-4 steps 1-6: prepare the loop and ask for the first router decision.
 
-    ``fetched`` is the tree's history when it was read from the main execution.
+    ``conversation`` is the tree's history when the node has an identity (F-HIST-1).
     """
     config = firing.config
-    context = execution.context
-    history = conversation_for(execution, config.get("identity"), fetched)
+    context = host.context
+    history = conversation_for(host, config.get("identity"), conversation)
     # F-NODE-2: finish conditions see the node's snapshot (kept only if one can read it).
     programmatic = EmissionPlan.of(config.get("event_emissions")).programmatic
     snapshot = copy.deepcopy(context) if programmatic else None
     count_llm_call(context)  # once for the whole agent run (F-OPS-4)
-    execution.record_event("llm_call", node_name=firing.node_name, stage="router")
+    host.record(AgentStarted(firing.node_name))
     task, _ = render_prompt(config["prompt"], context)  # Q-37: computed once per run
     context_json, _ = prompt_context(config["prompt"], context, empty="{}")
-    agent_tools = _agent_registry(execution)
+    agent_tools = _agent_registry(host)
     signatures = []
     for name in config.get("tools") or []:
         key = agent_tools.get(name)
@@ -171,14 +175,11 @@ def fire_agent(
             key = agent_tools[name] = name
         if key is None:
             error = f"Tool '{name}' not found in registry or builtins"
-            execution.fail_node(firing, error)
-            return None
-        signatures.append(_describe(execution, key).signature)
-    execution.record_event(
-        "agent_tools_loaded",
-        node_name=firing.node_name,
-        agent_tools=list(config.get("tools") or []),
-        registry_tools=sorted(agent_tools),
+            host.fail_node(firing, error)
+            return NOTHING
+        signatures.append(_describe(host, key).signature)
+    host.record(
+        AgentToolsLoaded(firing.node_name, list(config.get("tools") or []), sorted(agent_tools))
     )
     running = RunningAgent(
         firing=firing,
@@ -193,43 +194,41 @@ def fire_agent(
         entries=list(history or []),
         snapshot=snapshot,
     )
-    return _next_decision(execution, running)
+    return Fired(call=_next_decision(host, running))
 
 
-def _agent_registry(execution: Execution) -> dict[str, str]:
+def _agent_registry(host: NodeHost) -> dict[str, str]:
     """F-AGENT-2: every registry tool, by its function's own name (the last one wins)."""
-    return {facts.function_name or key: key for key, facts in execution.tools.items()}
+    return {facts.function_name or key: key for key, facts in host.tools.items()}
 
 
-def _describe(execution: Execution, key: str) -> ToolFacts | ToolDescription:
+def _describe(host: NodeHost, key: str) -> ToolFacts | ToolDescription:
     """A registry tool as the worker described it, else the built-in of that name."""
-    return execution.tools.get(key) or describe_builtin(key)
+    return host.tools.get(key) or describe_builtin(key)
 
 
-def apply_agent_outcome(execution: Execution, running: RunningAgent, outcome: Any) -> list[Command]:
+def apply_agent_outcome(host: NodeHost, running: RunningAgent, outcome: Any) -> list[Command]:
     if running.stage == "tool":
-        command = _after_tool(execution, running, outcome)
+        command = _after_tool(host, running, outcome)
     else:
-        command = _after_model_call(execution, running, outcome)
+        command = _after_model_call(host, running, outcome)
     return [command] if command is not None else []
 
 
 # -- the loop ----------------------------------------------------------------------------
 
 
-def _next_decision(execution: Execution, running: RunningAgent) -> Command | None:
+def _next_decision(host: NodeHost, running: RunningAgent) -> Command | None:
     """F-AGENT-4 step 6/7: another router decision while the error budget lasts."""
     if running.retry_count >= running.budget:
         message = f"Agent execution exceeded max retries ({running.budget})."
         last = running.last_error
-        fail_llm_node(
-            execution, running.firing, f"{message} Last error: {last}" if last else message
-        )
+        fail_llm_node(host, running.firing, f"{message} Last error: {last}" if last else message)
         return None
-    limit = execution.state.settings.agent_iteration_limit
+    limit = host.settings.agent_iteration_limit
     if running.iterations >= limit:
         fail_llm_node(
-            execution,
+            host,
             running.firing,
             f"Agent iteration limit reached: {limit} decisions without finishing. Raise "
             "agent_iteration_limit if the task really needs more tool calls, or tell the "
@@ -245,15 +244,15 @@ def _next_decision(execution: Execution, running: RunningAgent) -> Command | Non
         available_tools=running.available_tools,
         conversation_history=entries_text(running.entries),
     )
-    return _model_call(execution, running, "router", ROUTER_MODEL, document)
+    return _model_call(host, running, "router", ROUTER_MODEL, document)
 
 
 def _model_call(
-    execution: Execution, running: RunningAgent, stage: str, model: ResponseModel, document: str
+    host: NodeHost, running: RunningAgent, stage: str, model: ResponseModel, document: str
 ) -> CallLlm:
     firing = running.firing
     call = CallLlm(
-        call_id=execution.new_call_id(),
+        call_id=host.new_call_id(),
         workflow_name=firing.workflow_name,
         node_name=firing.node_name,
         attempt=1,
@@ -263,110 +262,98 @@ def _model_call(
         temporal=firing.config.get("temporal"),
     )
     running.stage, running.model, running.call = stage, model, call
-    execution.track(call.call_id, running)
+    host.await_call(running)
     return call
 
 
-def _after_model_call(
-    execution: Execution, running: RunningAgent, outcome: LlmOutcome
-) -> Command | None:
+def _after_model_call(host: NodeHost, running: RunningAgent, outcome: LlmOutcome) -> Command | None:
     """A stage's model call: parse retries (``retries``), then the stage's own step."""
     call = running.call
     assert isinstance(call, CallLlm)
     if outcome.status != "ok":
-        _record_response(execution, running, "failed", outcome.error)
-        return _stage_failed(execution, running, outcome.error)
+        _record_response(host, running, "failed", outcome.error)
+        return _stage_failed(host, running, outcome.error)
     try:
         answer = read_answer(outcome.text, running.model)
     except InvalidAnswer as invalid:
-        _record_response(execution, running, "invalid", str(invalid))
+        _record_response(host, running, "invalid", str(invalid))
         if call.attempt <= running.budget:
             retry = CallLlm(
                 **{
                     **asdict(call),
-                    "call_id": execution.new_call_id(),
+                    "call_id": host.new_call_id(),
                     "attempt": call.attempt + 1,
                     "prompt": retry_prompt(call.prompt, outcome.text, invalid.issues),
                 }
             )
             running.call = retry
-            execution.track(retry.call_id, running)
+            host.await_call(running)
             return retry
         error = f"Max retries ({running.budget}) exceeded. Last error: {invalid}"
-        return _stage_failed(execution, running, error)
-    _record_response(execution, running, "ok", "")
+        return _stage_failed(host, running, error)
+    _record_response(host, running, "ok", "")
     if running.stage == "router":
-        return _decided(execution, running, answer)
+        return _decided(host, running, answer)
     if running.stage == "parameters":
-        return _call_tool(execution, running, answer.output)
-    _finish(execution, running, answer)
+        return _call_tool(host, running, answer.output)
+    _finish(host, running, answer)
     return None
 
 
-def _stage_failed(execution: Execution, running: RunningAgent, error: str) -> Command | None:
+def _stage_failed(host: NodeHost, running: RunningAgent, error: str) -> Command | None:
     """The parameter stage's failure is a tool error (F-AGENT-7); the router and response
     stages' fail the node, which llm_failure_signal covers (our Q-13 fix)."""
     if running.stage == "parameters":
-        return _tool_error(execution, running, f"Error executing {running.tool_name}: {error}")
-    fail_llm_node(execution, running.firing, error)
+        return _tool_error(host, running, f"Error executing {running.tool_name}: {error}")
+    fail_llm_node(host, running.firing, error)
     return None
 
 
-def _decided(execution: Execution, running: RunningAgent, answer: Answer) -> Command | None:
+def _decided(host: NodeHost, running: RunningAgent, answer: Answer) -> Command | None:
     """F-AGENT-5: finish, or the tool path (F-AGENT-7)."""
     if answer.output == "finish":
-        return _respond(execution, running)
+        return _respond(host, running)
     tool_name = answer.value.get("tool_name") if isinstance(answer.value, dict) else None
     running.tool_name = tool_name or ""
     key = running.agent_tools.get(tool_name or "")
     if key is None:
-        execution.record_event(
-            "agent_tool_not_found",
-            node_name=running.firing.node_name,
-            tool_name=tool_name,
-            available_tools=sorted(running.agent_tools),
+        host.record(
+            AgentToolNotFound(running.firing.node_name, tool_name, sorted(running.agent_tools))
         )
         running.retry_count += 1
         running.last_error = f"Tool '{tool_name}' not found or not available."
-        _append_entry(execution, running, {"role": "system_error", "content": running.last_error})
-        return _next_decision(execution, running)
-    arguments = ResponseModel(_describe(execution, key).arguments_schema or _NO_ARGUMENTS, None)
+        _append_entry(host, running, {"role": "system_error", "content": running.last_error})
+        return _next_decision(host, running)
+    arguments = ResponseModel(_describe(host, key).arguments_schema or _NO_ARGUMENTS, None)
     document = input_document(
         task_description=running.task_description,
         context=running.context_json,
         tool_name=tool_name,
         conversation_history=entries_text(running.entries),
     )
-    return _model_call(execution, running, "parameters", arguments, document)
+    return _model_call(host, running, "parameters", arguments, document)
 
 
 _NO_ARGUMENTS = {"properties": {}, "title": "Arguments", "type": "object"}
 
 
-def _call_tool(execution: Execution, running: RunningAgent, arguments: Any) -> Command | None:
+def _call_tool(host: NodeHost, running: RunningAgent, arguments: Any) -> Command | None:
     """F-AGENT-7 steps 3-4: count the call and run the tool (its retries are attempts); a
     built-in that runs here answers at once."""
     firing = running.firing
-    count_tool_call(execution.context)
-    execution.record_event(
-        "agent_tool_call",
-        node_name=firing.node_name,
-        tool_name=running.tool_name,
-        tool_args=arguments,
-    )
+    count_tool_call(host.context)
+    host.record(AgentToolCall(firing.node_name, running.tool_name, arguments))
     key = running.agent_tools[running.tool_name]
     parameters = dict(arguments or {})
-    start = start_tool_call(execution, firing, key, parameters, None, as_text=True)
+    start = start_tool_call(host, firing, key, parameters, None, as_text=True)
     running.stage, running.call = "tool", start.call
     if start.outcome is not None:  # a built-in ran here
-        return _after_tool(execution, running, start.outcome)
-    execution.track(start.call.call_id, running)
+        return _after_tool(host, running, start.outcome)
+    host.await_call(running)
     return start.call
 
 
-def _after_tool(
-    execution: Execution, running: RunningAgent, outcome: ToolOutcome
-) -> Command | None:
+def _after_tool(host: NodeHost, running: RunningAgent, outcome: ToolOutcome) -> Command | None:
     """F-AGENT-7 steps 4-6: the result (or error) joins the conversation; loop again."""
     call = running.call
     assert isinstance(call, CallTool)
@@ -376,84 +363,74 @@ def _after_tool(
         preview = text[:RESULT_PREVIEW_CHARACTERS] + (
             "..." if len(text) > RESULT_PREVIEW_CHARACTERS else ""
         )
-        execution.record_event(
-            "agent_tool_result",
-            node_name=running.firing.node_name,
-            tool_name=running.tool_name,
-            result_preview=preview,
-            result_length=len(text),
+        host.record(
+            AgentToolResult(running.firing.node_name, running.tool_name, preview, len(text))
         )
         _append_entry(
-            execution, running, {"role": "tool", "tool_name": running.tool_name, "content": text}
+            host, running, {"role": "tool", "tool_name": running.tool_name, "content": text}
         )
-        return _next_decision(execution, running)
+        return _next_decision(host, running)
     if outcome.status == "failed" and call.attempt <= outcome.max_retries and not outcome.final:
         retry = CallTool(
-            **{**asdict(call), "call_id": execution.new_call_id(), "attempt": call.attempt + 1}
+            **{**asdict(call), "call_id": host.new_call_id(), "attempt": call.attempt + 1}
         )
         running.call = retry
-        execution.track(retry.call_id, running)
+        host.await_call(running)
         return retry
-    return _tool_error(execution, running, f"Error executing {running.tool_name}: {outcome.error}")
+    return _tool_error(host, running, f"Error executing {running.tool_name}: {outcome.error}")
 
 
-def _tool_error(execution: Execution, running: RunningAgent, message: str) -> Command | None:
+def _tool_error(host: NodeHost, running: RunningAgent, message: str) -> Command | None:
     running.retry_count += 1
     running.last_error = message
     _append_entry(
-        execution,
+        host,
         running,
         {"role": "tool_error", "tool_name": running.tool_name, "content": message},
     )
-    return _next_decision(execution, running)
+    return _next_decision(host, running)
 
 
-def _append_entry(execution: Execution, running: RunningAgent, entry: dict[str, Any]) -> None:
+def _append_entry(host: NodeHost, running: RunningAgent, entry: dict[str, Any]) -> None:
     """F-HIST-5: loop entries join the tree's history at once when it is enabled."""
     running.entries.append(entry)
     if running.history_enabled:
-        execution.append_conversation([entry])
+        host.append_conversation([entry])
 
 
-def _respond(execution: Execution, running: RunningAgent) -> CallLlm:
+def _respond(host: NodeHost, running: RunningAgent) -> CallLlm:
     """F-AGENT-8: the response stage, with the node's output model and signal options."""
     config = running.firing.config
     output_field = config.get("output_field")
     running.plan = EmissionPlan.of(config.get("event_emissions"))
-    model = llm_response_model(
-        output_field, schema_entry(execution, output_field), running.plan.options
-    )
+    model = llm_response_model(output_field, schema_entry(host, output_field), running.plan.options)
     document = input_document(
         task_description=running.task_description,
         context=running.context_json,
         conversation_history=entries_text(running.entries),
     )
-    return _model_call(execution, running, "response", model, document)
+    return _model_call(host, running, "response", model, document)
 
 
-def _finish(execution: Execution, running: RunningAgent, answer: Answer) -> None:
+def _finish(host: NodeHost, running: RunningAgent, answer: Answer) -> None:
     """F-AGENT-8: save the output, emit; no conversation turn is saved for agents."""
     config = running.firing.config
     output_field = config.get("output_field")
     if output_field and answer.output is not None:
-        execution.write_output(output_field, answer.output)
-    conditions_context = running.snapshot if running.snapshot is not None else execution.context
+        host.write_output(output_field, answer.output)
+    conditions_context = running.snapshot if running.snapshot is not None else host.context
     if output_field and running.snapshot is not None:
         write_field(running.snapshot, output_field, answer.output)
     assert running.plan is not None
     signals = running.plan.signals(
         config.get("event_emissions"), conditions_context, answer.selected_signals
     )
-    execution.emit(signals, running.firing.cascade)
+    host.emit(signals, running.firing.cascade)
 
 
-def _record_response(execution: Execution, running: RunningAgent, status: str, error: str) -> None:
-    call = running.call
-    execution.record_event(
-        "llm_response",
-        node_name=running.firing.node_name,
-        stage=running.stage,
-        attempt=call.attempt,
-        status=status,
-        error=error,
+def _record_response(host: NodeHost, running: RunningAgent, status: str, error: str) -> None:
+    host.record(
+        AgentStageAnswered(
+            running.firing.node_name, running.stage, running.call.attempt, status, error
+        )
     )

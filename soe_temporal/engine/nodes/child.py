@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from ..commands import ChildrenStarted, ChildSpec, StartChildren
 from ..context import PARENT, accumulated_items, is_internal_field
 from ..emissions import programmatic_emission
-from ..operational import main_execution_id
+from ..events import ChildrenStarting
+from ..host import NOTHING, Fired, NodeHost
 from ..state import Firing
-
-if TYPE_CHECKING:
-    from ..execution import Execution
 
 
 @dataclass
@@ -31,8 +29,8 @@ class RunningChildStart:
 
     kind: ClassVar[str] = "child"
 
-    def apply(self, execution: Execution, outcome: ChildrenStarted) -> list[StartChildren]:
-        return children_started(execution, self, outcome)
+    def apply(self, host: NodeHost, outcome: ChildrenStarted) -> list[StartChildren]:
+        return children_started(host, self, outcome)
 
     def to_dict(self) -> dict[str, Any]:
         return {"firing": asdict(self.firing), "call": asdict(self.call)}
@@ -44,60 +42,52 @@ class RunningChildStart:
         return cls(Firing(**data["firing"]), StartChildren(**call))
 
 
-def parent_link(execution: Execution, config: dict[str, Any]) -> dict[str, Any]:
+def parent_link(host: NodeHost, config: dict[str, Any]) -> dict[str, Any]:
     """F-OPS-10: the ``__parent__`` a child of this node gets."""
     return {
-        "parent_execution_id": execution.state.execution_id,
+        "parent_execution_id": host.execution_id,
         "signals_to_parent": list(config.get("signals_to_parent") or []),
         "context_updates_to_parent": list(config.get("context_updates_to_parent") or []),
-        "main_execution_id": main_execution_id(execution.context),
+        "main_execution_id": host.main_execution_id,
     }
 
 
-def fire_child(execution: Execution, firing: Firing) -> StartChildren | None:
+def fire_child(host: NodeHost, firing: Firing, conversation: list[dict[str, Any]] | None) -> Fired:
     """F-CHILD-3..6: the child context(s), then one command to start them."""
     config = firing.config
-    state = execution.state
+    registry = host.registry
     child_workflow = config["child_workflow_name"]
-    if child_workflow not in state.registry:  # F-VAL-12, checked when the child starts
-        execution.fail_node(
+    if child_workflow not in registry:  # F-VAL-12, checked when the child starts
+        host.fail_node(
             firing,
             f"Workflow '{child_workflow}' not found in config. "
-            f"Available workflows: {list(state.registry)}",
+            f"Available workflows: {list(registry)}",
         )
-        return None
-    context = execution.context
+        return NOTHING
+    context = host.context
     base: dict[str, Any] = {}
     for name in config.get("input_fields") or []:
         if name in context:
             stored = context[name]
             latest = stored if is_internal_field(name) else stored[-1]
             base[name] = copy.deepcopy(latest)
-    base[PARENT] = parent_link(execution, config)
+    base[PARENT] = parent_link(host, config)
     fan_out = config.get("fan_out_field")
     items = accumulated_items(context, fan_out) if fan_out else []
     if items:
         contexts = [{**copy.deepcopy(base), config["child_input_field"]: item} for item in items]
     else:
         contexts = [base]  # Q-27 (kept): no items still starts one child
-    starts = state.child_starts.get(firing.node_name, 0) + 1
-    state.child_starts[firing.node_name] = starts
-    prefix = f"{state.execution_id}/{firing.node_name}-{starts}"
+    starts = host.count_child_start(firing.node_name)
+    prefix = f"{host.execution_id}/{firing.node_name}-{starts}"
     ids = (
         [prefix]
         if len(contexts) == 1 and not items
         else [f"{prefix}-{index}" for index in range(1, len(contexts) + 1)]
     )
-    execution.record_event(
-        "node_execution",
-        node_name=firing.node_name,
-        node_type="child",
-        child_workflow=child_workflow,
-        parent_id=state.execution_id,
-        children=ids,
-    )
+    host.record(ChildrenStarting(firing.node_name, child_workflow, host.execution_id, ids))
     call = StartChildren(
-        call_id=execution.new_call_id(),
+        call_id=host.new_call_id(),
         workflow_name=firing.workflow_name,
         node_name=firing.node_name,
         child_workflow_name=child_workflow,
@@ -106,26 +96,24 @@ def fire_child(execution: Execution, firing: Firing) -> StartChildren | None:
             for child_id, child_context in zip(ids, contexts, strict=True)
         ],
         initial_signals=list(config["child_initial_signals"]),
-        registry=copy.deepcopy(state.registry),
-        identities=dict(state.identities),
-        context_schema=copy.deepcopy(state.context_schema),
+        registry=copy.deepcopy(registry),
+        identities=dict(host.identities),
+        context_schema=copy.deepcopy(host.context_schema),
         spawn_interval=float(config.get("spawn_interval") or 0),
     )
-    execution.track(call.call_id, RunningChildStart(firing, call))
-    return call
+    host.await_call(RunningChildStart(firing, call))
+    return Fired(call=call)
 
 
 def children_started(
-    execution: Execution, running: RunningChildStart, outcome: ChildrenStarted
+    host: NodeHost, running: RunningChildStart, outcome: ChildrenStarted
 ) -> list[StartChildren]:
     """DESIGN decision D-3: once its children have started, the node emits its own
     event_emissions, evaluated as a router's are, on the context as it is now."""
-    execution.state.children.extend(outcome.started)
+    host.add_children(outcome.started)
     for error in outcome.errors:
-        execution.fail_node(running.firing, error)
+        host.fail_node(running.firing, error)
     if outcome.started:
-        signals = programmatic_emission(
-            running.firing.config.get("event_emissions"), execution.context
-        )
-        execution.emit(signals, running.firing.cascade)
+        signals = programmatic_emission(running.firing.config.get("event_emissions"), host.context)
+        host.emit(signals, running.firing.cascade)
     return []

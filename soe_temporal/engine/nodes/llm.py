@@ -6,21 +6,20 @@ from __future__ import annotations
 
 import copy
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from ...llm.protocol import assemble_prompt, input_document, retry_prompt
 from ...llm.response import Answer, InvalidAnswer, ResponseModel, llm_response_model, read_answer
 from ..commands import CallLlm, LlmOutcome
 from ..context import write_field
 from ..emissions import condition_of, is_jinja_condition, programmatic_emission
+from ..events import LlmAnswered, LlmCalled, PromptWarnings, SchemaWarning
 from ..history import conversation_for, system_message
+from ..host import Fired, NodeHost
 from ..operational import count_llm_call
 from ..prompts import history_text, prompt_context
 from ..state import Firing
 from ..templates import render_prompt
-
-if TYPE_CHECKING:
-    from ..execution import Execution
 
 DEFAULT_RETRIES = 3
 
@@ -74,8 +73,8 @@ class RunningLlmCall:
 
     kind: ClassVar[str] = "llm"
 
-    def apply(self, execution: Execution, outcome: LlmOutcome) -> list[CallLlm]:
-        return apply_llm_outcome(execution, self, outcome)
+    def apply(self, host: NodeHost, outcome: LlmOutcome) -> list[CallLlm]:
+        return apply_llm_outcome(host, self, outcome)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,51 +102,49 @@ class RunningLlmCall:
         )
 
 
-def schema_entry(execution: Execution, output_field: str | None) -> Any:
+def schema_entry(host: NodeHost, output_field: str | None) -> Any:
     """F-SCHEMA-3: the output field's context_schema entry, warning when there is none."""
     if not output_field:
         return None
-    entry = execution.state.context_schema.get(output_field)
+    entry = host.context_schema.get(output_field)
     if entry is None:
-        execution.record_event(
-            "context_warning",
-            message=f"Output field '{output_field}' not found in context schema",
-            output_field=output_field,
+        host.record(
+            SchemaWarning(
+                f"Output field '{output_field}' not found in context schema", output_field
+            )
         )
     return entry
 
 
-def fire_llm(
-    execution: Execution, firing: Firing, fetched: list[dict[str, Any]] | None = None
-) -> CallLlm:
+def fire_llm(host: NodeHost, firing: Firing, conversation: list[dict[str, Any]] | None) -> Fired:
     """F-LLM-2 steps 2-5: prepare the prompt and ask for the first model call.
 
-    ``fetched`` is the tree's history when it was read from the main execution.
+    ``conversation`` is the tree's history when the node has an identity (F-HIST-1).
     """
     config = firing.config
-    context = execution.context
+    context = host.context
     identity = config.get("identity")
-    history = conversation_for(execution, identity, fetched)
+    history = conversation_for(host, identity, conversation)
     template = config["prompt"]
     context_json, warnings = prompt_context(template, context)
     output_field = config.get("output_field")
     plan = EmissionPlan.of(config.get("event_emissions"))
-    model = llm_response_model(output_field, schema_entry(execution, output_field), plan.options)
+    model = llm_response_model(output_field, schema_entry(host, output_field), plan.options)
     # F-NODE-2: conditions see the node's snapshot, not its own llm_calls increment.
     snapshot = copy.deepcopy(context) if plan.programmatic else None
     count_llm_call(context)
-    execution.record_event("llm_call", node_name=firing.node_name, identity=identity)
+    host.record(LlmCalled(firing.node_name, identity))
     rendered, render_warnings = render_prompt(template, context)
     warnings += render_warnings
     if warnings:
-        execution.record_event("context_warning", node_name=firing.node_name, warnings=warnings)
+        host.record(PromptWarnings(firing.node_name, warnings))
     document = input_document(
         prompt=rendered,
         context=context_json,
         conversation_history=history_text(history or []),
     )
     call = CallLlm(
-        call_id=execution.new_call_id(),
+        call_id=host.new_call_id(),
         workflow_name=firing.workflow_name,
         node_name=firing.node_name,
         attempt=1,
@@ -157,31 +154,30 @@ def fire_llm(
         temporal=config.get("temporal"),
     )
     retries = config.get("retries", DEFAULT_RETRIES)
-    execution.track(
-        call.call_id,
+    host.await_call(
         RunningLlmCall(
             firing, call, model, plan, int(retries), rendered, history is not None, snapshot
-        ),
+        )
     )
-    return call
+    return Fired(call=call)
 
 
 def apply_llm_outcome(
-    execution: Execution, running: RunningLlmCall, outcome: LlmOutcome
+    host: NodeHost, running: RunningLlmCall, outcome: LlmOutcome
 ) -> list[CallLlm]:
     """F-LLM-2 step 6: read the answer, retry with feedback, or save and emit."""
     call = running.call
     if outcome.status != "ok":
-        _record_call(execution, running, "failed", outcome.error)
-        fail_llm_node(execution, running.firing, outcome.error)  # F-PROTO-6: never retried by SOE
+        _record_call(host, running, "failed", outcome.error)
+        fail_llm_node(host, running.firing, outcome.error)  # F-PROTO-6: never retried by SOE
         return []
     try:
         answer = read_answer(outcome.text, running.model)
     except InvalidAnswer as invalid:
-        _record_call(execution, running, "invalid", str(invalid))
+        _record_call(host, running, "invalid", str(invalid))
         if call.attempt <= running.retries:
             retry = CallLlm(
-                call_id=execution.new_call_id(),
+                call_id=host.new_call_id(),
                 workflow_name=call.workflow_name,
                 node_name=call.node_name,
                 attempt=call.attempt + 1,
@@ -191,40 +187,34 @@ def apply_llm_outcome(
                 temporal=call.temporal,
             )
             running.call = retry
-            execution.track(retry.call_id, running)
+            host.await_call(running)
             return [retry]
         fail_llm_node(
-            execution,
+            host,
             running.firing,
             f"Max retries ({running.retries}) exceeded. Last error: {invalid}",
         )
         return []
-    _record_call(execution, running, "ok", "")
-    _succeed(execution, running, answer)
+    _record_call(host, running, "ok", "")
+    _succeed(host, running, answer)
     return []
 
 
-def _record_call(execution: Execution, running: RunningLlmCall, status: str, error: str) -> None:
-    execution.record_event(
-        "llm_response",
-        node_name=running.firing.node_name,
-        attempt=running.call.attempt,
-        status=status,
-        error=error,
-    )
+def _record_call(host: NodeHost, running: RunningLlmCall, status: str, error: str) -> None:
+    host.record(LlmAnswered(running.firing.node_name, running.call.attempt, status, error))
 
 
-def _succeed(execution: Execution, running: RunningLlmCall, answer: Answer) -> None:
+def _succeed(host: NodeHost, running: RunningLlmCall, answer: Answer) -> None:
     """F-LLM-5..8: save the output, record the turn, emit."""
     config = running.firing.config
     output_field = config.get("output_field")
     if output_field and answer.output is not None:
-        execution.write_output(output_field, answer.output)
-    conditions_context = running.snapshot if running.snapshot is not None else execution.context
+        host.write_output(output_field, answer.output)
+    conditions_context = running.snapshot if running.snapshot is not None else host.context
     if output_field and running.snapshot is not None:
         write_field(running.snapshot, output_field, answer.output)  # Q-40: even a null
     if running.history_enabled:
-        execution.append_conversation(
+        host.append_conversation(
             [
                 {"role": "user", "content": running.rendered_prompt},
                 {"role": "assistant", "content": str(answer.output)},
@@ -233,10 +223,10 @@ def _succeed(execution: Execution, running: RunningLlmCall, answer: Answer) -> N
     signals = running.plan.signals(
         config.get("event_emissions"), conditions_context, answer.selected_signals
     )
-    execution.emit(signals, running.firing.cascade)
+    host.emit(signals, running.firing.cascade)
 
 
-def fail_llm_node(execution: Execution, firing: Firing, error: str) -> None:
+def fail_llm_node(host: NodeHost, firing: Firing, error: str) -> None:
     """F-LLM-9, F-AGENT-9: a node error; llm_failure_signal, else an unhandled failure."""
     failure_signal = firing.config.get("llm_failure_signal")
-    execution.fail_node(firing, error, handled=bool(failure_signal), failure_signal=failure_signal)
+    host.fail_node(firing, error, handled=bool(failure_signal), failure_signal=failure_signal)

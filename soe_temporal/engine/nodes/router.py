@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from ..emissions import programmatic_emission
-
-if TYPE_CHECKING:
-    from ..execution import Execution
-    from ..state import Firing
+from ..host import Fired, NodeHost
+from ..state import Firing
 
 
-def fire_router(execution: Execution, firing: Firing) -> list[str]:
-    """F-ROUTER-2..4: every passing emission, against the context as it stands now.
+def fire_router(host: NodeHost, firing: Firing, conversation: list[dict[str, Any]] | None) -> Fired:
+    """F-ROUTER-2..4: every passing emission, against the context as it stands now,
+    broadcast at once (nested, F-EXEC-5).
 
     The node counter was incremented before this call, so a router sees its own count
     (F-NODE-2). Routers never write, so the live context is their snapshot.
     """
-    return programmatic_emission(firing.config.get("event_emissions"), execution.context)
+    return Fired(tuple(programmatic_emission(firing.config.get("event_emissions"), host.context)))

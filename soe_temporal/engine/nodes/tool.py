@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import copy
 from dataclasses import asdict, dataclass, replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from ..calls import settle, start_tool_call
 from ..commands import CallTool, ToolOutcome
 from ..context import is_internal_field
 from ..emissions import is_jinja_condition, programmatic_emission
+from ..events import ToolCalled
+from ..host import NOTHING, Fired, NodeHost
 from ..operational import count_error, count_tool_call
 from ..state import Firing
 from ..templates import render_prompt
-
-if TYPE_CHECKING:
-    from ..execution import Execution
 
 
 @dataclass
@@ -28,8 +27,8 @@ class RunningToolCall:
 
     kind: ClassVar[str] = "tool"
 
-    def apply(self, execution: Execution, outcome: ToolOutcome) -> list[CallTool]:
-        return apply_tool_outcome(execution, self, outcome)
+    def apply(self, host: NodeHost, outcome: ToolOutcome) -> list[CallTool]:
+        return apply_tool_outcome(host, self, outcome)
 
     def to_dict(self) -> dict[str, Any]:
         return {"firing": asdict(self.firing), "call": asdict(self.call), "snapshot": self.snapshot}
@@ -50,11 +49,11 @@ def render_parameters(value: Any, context: dict[str, Any]) -> Any:
     return value
 
 
-def fire_tool(execution: Execution, firing: Firing) -> CallTool | None:
+def fire_tool(host: NodeHost, firing: Firing, conversation: list[dict[str, Any]] | None) -> Fired:
     """F-TOOL-2 steps 2-3: resolve the parameters (F-TOOL-4) and ask for the first attempt
     (a built-in that runs here has its outcome at once)."""
     config = firing.config
-    context = execution.context
+    context = host.context
     parameters: dict[str, Any] | None = None
     parameter_history: list[Any] | None = None
     field = config.get("context_parameter_field")
@@ -63,69 +62,64 @@ def fire_tool(execution: Execution, firing: Firing) -> CallTool | None:
     elif field and field in context:
         raw = context[field]
         history = [raw] if is_internal_field(field) else raw
-        if not execution.tool_takes_history(config["tool_name"]):
+        if not host.tool_takes_history(config["tool_name"]):
             history = history[-1:]  # the tool reads only the latest value (F-TOOL-6)
         parameter_history = copy.deepcopy(history)
     else:
         parameters = {}
     needs_snapshot = any(is_jinja_condition(e) for e in config.get("event_emissions") or [])
     snapshot = copy.deepcopy(context) if needs_snapshot else None
-    start = start_tool_call(execution, firing, config["tool_name"], parameters, parameter_history)
+    start = start_tool_call(host, firing, config["tool_name"], parameters, parameter_history)
     running = RunningToolCall(firing, start.call, snapshot)
     if start.outcome is not None:  # a built-in ran here
-        apply_tool_outcome(execution, running, start.outcome)
-        return None
-    execution.track(start.call.call_id, running)
-    return start.call
+        apply_tool_outcome(host, running, start.outcome)
+        return NOTHING
+    host.await_call(running)
+    return Fired(call=start.call)
 
 
 def apply_tool_outcome(
-    execution: Execution, running: RunningToolCall, outcome: ToolOutcome
+    host: NodeHost, running: RunningToolCall, outcome: ToolOutcome
 ) -> list[CallTool]:
     """F-TOOL-7..11 for one finished attempt; returns the next attempt, if any."""
     firing, call = running.firing, running.call
     outcome = settle(call, outcome)
-    context = execution.context
+    context = host.context
     output_field = firing.config.get("output_field")
 
     if outcome.status == "setup_failed":
         # SOE raises these before its attempt loop (F-VAL-9, F-TOOL-6): no retry, no
         # failure signal. We keep the execution usable and show the error (DESIGN).
         if output_field:
-            execution.write_output(output_field, outcome.error)
-        execution.fail_node(firing, outcome.error)
+            host.write_output(output_field, outcome.error)
+        host.fail_node(firing, outcome.error)
         return []
 
     if call.attempt == 1:
         count_tool_call(context)
-    execution.record_event(
-        "tool_call",
-        node_name=firing.node_name,
-        tool_name=call.tool_name,
-        attempt=call.attempt,
-        status=outcome.status,
-        error=outcome.error,
+    host.record(
+        ToolCalled(firing.node_name, call.tool_name, call.attempt, outcome.status, outcome.error)
     )
 
     if outcome.status == "ok":
         result = outcome.result
         if output_field and result is not None:
-            execution.write_output(output_field, result)
+            host.write_output(output_field, result)
         conditions_context = running.snapshot if running.snapshot is not None else context
         signals = programmatic_emission(
             firing.config.get("event_emissions"), conditions_context, result=result
         )
-        execution.emit(signals, firing.cascade)
+        host.emit(signals, firing.cascade)
         return []
 
     if call.attempt <= outcome.max_retries and not outcome.final:
         count_error(context)
-        retry = replace(call, call_id=execution.new_call_id(), attempt=call.attempt + 1)
-        execution.track(retry.call_id, RunningToolCall(firing, retry, running.snapshot))
+        retry = replace(call, call_id=host.new_call_id(), attempt=call.attempt + 1)
+        host.await_call(RunningToolCall(firing, retry, running.snapshot))
         return [retry]
 
     # F-TOOL-10: the last attempt failed.
     if output_field:
-        execution.write_output(output_field, outcome.error)
-    execution.fail_node(firing, outcome.error, handled=True, failure_signal=outcome.failure_signal)
+        host.write_output(output_field, outcome.error)
+    host.fail_node(firing, outcome.error, handled=True, failure_signal=outcome.failure_signal)
     return []
