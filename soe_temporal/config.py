@@ -24,6 +24,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from .engine.signals import signal_list_problem
 from .engine.templates import has_jinja, sandbox_escape, syntax_error
 from .errors import ConfigError
 from .temporal.serialization import NotJsonData, to_json_data
@@ -158,6 +159,41 @@ def _check_names(workflows: Any) -> None:
                     f"Workflow '{workflow_name}': node name {node_name!r} is a "
                     f"{_type_name(node_name)}, not a name: {_QUOTE}"
                 )
+
+
+def check_start_parameters(workflow_name: Any, signals: Any, context: Any) -> None:
+    """F-VAL-1, plus the checks that keep a bad start from leaving anything behind."""
+    if not isinstance(signals, list):
+        raise ConfigError(
+            f"'initial_signals' must be a list, got {type(signals).__name__}. "
+            "Example: initial_signals=['START']"
+        )
+    if not signals:
+        raise ConfigError(
+            "'initial_signals' cannot be empty - at least one signal is required to start execution"
+        )
+    problem = signal_list_problem(signals)
+    if problem:
+        raise ConfigError(f"'initial_signals': {problem}")
+    if not isinstance(workflow_name, str) or not workflow_name:
+        raise ConfigError("'initial_workflow_name' must be a non-empty string")
+    if not isinstance(context, Mapping):
+        raise ConfigError(
+            f"'initial_context' must be a mapping of field names to values, got {type(context).__name__}"
+        )
+
+
+def inherit_config(config: SoeConfig | None, inherited: SoeConfig) -> SoeConfig:
+    """F-INH-2: a config given with ``inherit_config_from_id`` replaces the inherited
+    workflows entirely; its identities and schema replace the inherited ones only when it
+    has them."""
+    if config is None:
+        return inherited
+    return SoeConfig(
+        workflows=config.workflows,
+        context_schema=config.context_schema or inherited.context_schema,
+        identities=config.identities or inherited.identities,
+    )
 
 
 def check_initial_workflow(config: SoeConfig, workflow_name: str) -> None:

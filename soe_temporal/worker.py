@@ -12,10 +12,9 @@ from temporalio.worker import Worker
 from .activities import SoeActivities
 from .llm.providers import LlmProvider, as_provider
 from .temporal.converter import soe_temporal_client
+from .temporal.payloads import DEFAULT_TASK_QUEUE
 from .tools.registry import check_temporal_options, normalize_registry
 from .workflow import SoeWorkflow
-
-DEFAULT_TASK_QUEUE = "soe"
 
 
 def create_worker(

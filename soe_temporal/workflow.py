@@ -360,16 +360,10 @@ class SoeWorkflow:
         await workflow.wait_condition(
             lambda: self._executing == 0 and workflow.all_handlers_finished()
         )
-        carried = SoeWorkflowInput(
-            workflow_name=self._input.workflow_name,
-            registry={},
-            initial_signals=[],
-            initial_context={},
-            cascade_limit=self._input.cascade_limit,
-            agent_iteration_limit=self._input.agent_iteration_limit,
-            continue_as_new_after_events=self._input.continue_as_new_after_events,
-            resumed=self._execution.state_to_carry_over(),
-            closing=self._closing,
+        carried = SoeWorkflowInput.resuming(
+            self._execution.state_to_carry_over(),
+            self._input.continue_as_new_after_events,
+            self._closing,
         )
         size = json_size(dataclasses.asdict(carried))
         if size <= MAX_CARRY_BYTES:
@@ -501,8 +495,8 @@ class SoeWorkflow:
             initial_context=child.initial_context,
             identities=command.identities,
             context_schema=command.context_schema,
-            cascade_limit=self._input.cascade_limit,
-            agent_iteration_limit=self._input.agent_iteration_limit,
+            cascade_limit=self._execution.settings.cascade_limit,
+            agent_iteration_limit=self._execution.settings.agent_iteration_limit,
             continue_as_new_after_events=self._input.continue_as_new_after_events,
         )
 

@@ -24,13 +24,17 @@ from temporalio.client import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from ..config import SoeConfig, check_initial_workflow, load_config
-from ..engine.context import OPERATIONAL, PARENT
-from ..engine.operational import operational_problem
+from ..config import (
+    SoeConfig,
+    check_initial_workflow,
+    check_start_parameters,
+    inherit_config,
+    load_config,
+)
+from ..engine.operational import initial_operational_problem, lineage
 from ..engine.signals import signal_list_problem
 from ..errors import (
     ConfigError,
-    ExecutionClosedError,
     ExecutionNotFoundError,
     NodeFailedError,
     WaitTimeoutError,
@@ -42,6 +46,7 @@ from ..temporal.payloads import (
     CLOSE_UPDATE,
     CONFIG_QUERY,
     CONTEXT_QUERY,
+    DEFAULT_TASK_QUEUE,
     MEMO_MAIN_ID,
     MEMO_PARENT_ID,
     MEMO_WORKFLOW,
@@ -56,14 +61,13 @@ from ..temporal.payloads import (
     WaitRequest,
 )
 from ..temporal.serialization import NotJsonData, json_size, to_json_data
-from ..worker import DEFAULT_TASK_QUEUE
+from .explain import explain, server_busy, wait_timeout
+from .tree import wait_for_idle_tree
 
 # Keep the initial context well under Temporal's 2 MiB payload limit.
 MAX_INITIAL_CONTEXT_BYTES = 1_500_000
 
 T = TypeVar("T")
-# How many executions below a root are asked at once while waiting for a tree.
-TREE_WALK_CONCURRENCY = 64
 TREE_WALK_QUERY_TIMEOUT = timedelta(seconds=1)
 BUSY_SERVER_BACKOFF_SECONDS = 0.5
 
@@ -109,7 +113,7 @@ class SoeClient:
         config are invalid, and :class:`NodeFailedError` when a node fails with no failure
         path while handling the initial signals (the execution stays open).
         """
-        _check_start_parameters(initial_workflow_name, initial_signals, initial_context)
+        check_start_parameters(initial_workflow_name, initial_signals, initial_context)
         if not config and not inherit_config_from_id:
             raise ConfigError("Either 'config' or 'inherit_config_from_id' must be provided")
         resolved = await self._resolve_config(config, inherit_config_from_id)
@@ -131,7 +135,7 @@ class SoeClient:
             inherited_context=inherited,
         )
         execution_id = execution_id or str(uuid.uuid4())
-        parent = context.get(PARENT) if isinstance(context.get(PARENT), dict) else {}
+        main_id, parent_id = lineage(context, execution_id)
         try:
             await self.temporal.start_workflow(
                 WORKFLOW_TYPE,
@@ -140,8 +144,8 @@ class SoeClient:
                 task_queue=self.task_queue,
                 memo={
                     MEMO_WORKFLOW: initial_workflow_name,
-                    MEMO_MAIN_ID: parent.get("main_execution_id") or execution_id,
-                    MEMO_PARENT_ID: parent.get("parent_execution_id"),
+                    MEMO_MAIN_ID: main_id,
+                    MEMO_PARENT_ID: parent_id,
                 },
             )
         except WorkflowAlreadyStartedError:
@@ -167,19 +171,11 @@ class SoeClient:
                 context_schema=source.get("context_schema") or {},
                 identities=source.get("identities") or {},
             )
-        if not config:
-            assert inherited is not None
-            return inherited
-        loaded = load_config(config)
+        loaded = load_config(config) if config else None
         if inherited is None:
+            assert loaded is not None
             return loaded
-        # F-INH-2: the config's workflows replace the inherited ones; its sections only
-        # when it has them.
-        return SoeConfig(
-            workflows=loaded.workflows,
-            context_schema=loaded.context_schema or inherited.context_schema,
-            identities=loaded.identities or inherited.identities,
-        )
+        return inherit_config(loaded, inherited)
 
     async def _inherited_context(self, source_id: str) -> dict[str, Any]:
         source = await self.get_context(source_id)
@@ -221,71 +217,13 @@ class SoeClient:
     async def _wait(self, execution_id: str, cascade: int | None, since: str | None = None) -> None:
         """Wait until the tree under ``execution_id`` is idle; raise NodeFailedError for the
         unhandled failures of ``cascade`` there, and of anything below it since ``since``."""
-        failures = await self._bounded(execution_id, self._tree_idle(execution_id, cascade, since))
+        walk = wait_for_idle_tree(_Probe(self), execution_id, cascade, since)
+        failures = await self._bounded(execution_id, walk)
         if failures:
             raise NodeFailedError(execution_id, failures)
 
-    async def _tree_idle(
-        self, root: str, cascade: int | None, since: str | None
-    ) -> list[dict[str, Any]]:
-        """Idle means every execution of the tree idle at once. A child can wake its parent
-        after the parent was seen idle, so the tree is walked until two walks in a row see
-        the same progress everywhere (DESIGN: tree-wide idle)."""
-        previous: dict[str, int] | None = None
-        while True:
-            progress: dict[str, int] = {}
-            failures: list[dict[str, Any]] = []
-            level = [root]
-            limit = asyncio.Semaphore(TREE_WALK_CONCURRENCY)
-            while level:
-                reports = await asyncio.gather(
-                    *(
-                        self._idle_report(eid, WaitRequest(cascade))
-                        if eid == root
-                        else self._descendant_report(eid, since, limit)
-                        for eid in level
-                    )
-                )
-                next_level: list[str] = []
-                for eid, report in zip(level, reports, strict=True):
-                    if report is None:  # closed
-                        continue
-                    progress[eid] = report.progress
-                    failures += [{**failure, "execution_id": eid} for failure in report.failures]
-                    next_level += [child for child in report.children if child not in progress]
-                level = next_level
-            if len(progress) <= 1 or progress == previous:
-                return failures
-            previous = progress
-
-    async def _descendant_report(
-        self, execution_id: str, since: str | None, limit: asyncio.Semaphore
-    ) -> IdleReport | None:
-        """A quiet execution below the root answers a query, which writes no history; a
-        busy one is waited for with an update."""
-        async with limit:
-            try:  # a shortcut only: a query that takes long falls back to the update
-                status = await self._handle(execution_id).query(
-                    STATUS_QUERY, rpc_timeout=TREE_WALK_QUERY_TIMEOUT
-                )
-            except (RPCError, WorkflowQueryFailedError):
-                status = None
-            if status is None or not status["idle"]:
-                return await self._idle_report(execution_id, WaitRequest(since=since))
-            failures = [
-                f
-                for f in status["failures"]
-                if since is not None and not f["handled"] and f.get("at", "") >= since
-            ]
-            return IdleReport(
-                cascade=None,
-                idle=True,
-                progress=status["progress"],
-                failures=failures,
-                children=status["children"],
-            )
-
-    async def _idle_report(self, execution_id: str, request: WaitRequest) -> IdleReport | None:
+    async def wait_idle_report(self, execution_id: str, request: WaitRequest) -> IdleReport | None:
+        """TreeProbe: wait (an update) until the execution is idle; None once closed."""
         handle = self._handle(execution_id)
         while True:
             try:
@@ -295,12 +233,21 @@ class SoeClient:
             except (RPCError, WorkflowUpdateFailedError) as error:
                 if await self._is_completed(execution_id):
                     return None
-                if _server_busy(error):
+                if server_busy(error):
                     await asyncio.sleep(BUSY_SERVER_BACKOFF_SECONDS)
                     continue
                 raise await self._explain(execution_id, error) from None
             if not report.retry:  # else it continued as new: ask the new run
                 return report
+
+    async def quick_status(self, execution_id: str) -> dict[str, Any] | None:
+        """TreeProbe: the status query, if a worker answers within a second."""
+        try:
+            return await self._handle(execution_id).query(
+                STATUS_QUERY, rpc_timeout=TREE_WALK_QUERY_TIMEOUT
+            )
+        except (RPCError, WorkflowQueryFailedError):
+            return None
 
     async def close(self, execution_id: str) -> dict[str, Any]:
         """Complete the execution once it is idle; returns its final context."""
@@ -388,71 +335,28 @@ class SoeClient:
             raise await self._explain(execution_id, error) from None
 
     async def _explain(self, execution_id: str, error: Exception) -> Exception:
-        """Turn a Temporal error about an execution into one that says what is wrong."""
-        description = await self._describe(execution_id)
-        status = description.status
-        if status is not None and status != WorkflowExecutionStatus.RUNNING:
-            return ExecutionClosedError(execution_id, status.name)
-        cause = getattr(error, "cause", None)
-        message = getattr(cause, "message", None) or str(error)
-        return ConfigError(f"Execution '{execution_id}' refused the request: {message}")
+        """A Temporal error about an execution, as one that says what is wrong."""
+        return explain(execution_id, error, await self._describe(execution_id))
 
     async def _timeout(self, execution_id: str) -> WaitTimeoutError:
-        waited = f"{self.wait_timeout.total_seconds():g}s"
         try:
             description = await self._describe(execution_id)
         except Exception:
             description = None
-        task = description.raw_description.pending_workflow_task if description else None
-        if task is not None and task.attempt > 1:
-            return WaitTimeoutError(
-                f"Execution '{execution_id}' did not become idle within {waited}: its workflow "
-                f"task has failed {task.attempt - 1} times in a row, so it cannot move on. The "
-                "worker's log says why (often a worker running an older or newer "
-                "soe-temporal); fix that and it continues by itself."
-            )
-        return WaitTimeoutError(
-            f"Execution '{execution_id}' was still busy after {waited} (or no worker is running "
-            f"on task queue '{self.task_queue}': start one with `soe-temporal worker`). It keeps "
-            "running; wait again with wait_idle() or read it with get_context()."
-        )
+        return wait_timeout(execution_id, self.wait_timeout, self.task_queue, description)
 
 
-def _server_busy(error: Exception) -> bool:
-    """A refusal that only says the server or worker is too busy right now: ask again.
+class _Probe:
+    """The tree walk's questions, asked of Temporal."""
 
-    Under load the server drops an update that no workflow task picked up in time."""
-    if isinstance(error, RPCError) and error.status in (
-        RPCStatusCode.UNAVAILABLE,
-        RPCStatusCode.RESOURCE_EXHAUSTED,
-        RPCStatusCode.DEADLINE_EXCEEDED,
-    ):
-        return True
-    cause = getattr(error, "cause", None)
-    text = f"{error} {getattr(cause, 'message', '') or cause or ''}"
-    return "wasn't processed by worker" in text
+    def __init__(self, client: SoeClient) -> None:
+        self._client = client
 
+    async def wait_idle(self, execution_id: str, request: WaitRequest) -> IdleReport | None:
+        return await self._client.wait_idle_report(execution_id, request)
 
-def _check_start_parameters(workflow_name: Any, signals: Any, context: Any) -> None:
-    """F-VAL-1, plus the checks that keep a bad start from leaving anything behind."""
-    if not isinstance(signals, list):
-        raise ConfigError(
-            f"'initial_signals' must be a list, got {type(signals).__name__}. "
-            "Example: initial_signals=['START']"
-        )
-    if not signals:
-        raise ConfigError(
-            "'initial_signals' cannot be empty - at least one signal is required to start execution"
-        )
-    problem = signal_list_problem(signals)
-    if problem:
-        raise ConfigError(f"'initial_signals': {problem}")
-    if not isinstance(workflow_name, str) or not workflow_name:
-        raise ConfigError("'initial_workflow_name' must be a non-empty string")
-    if not isinstance(context, Mapping):
-        raise ConfigError(
-            f"'initial_context' must be a mapping of field names to values, got {type(context).__name__}"
-        )
+    async def status(self, execution_id: str) -> dict[str, Any] | None:
+        return await self._client.quick_status(execution_id)
 
 
 def _checked_context(context: Mapping[str, Any]) -> dict[str, Any]:
@@ -460,10 +364,9 @@ def _checked_context(context: Mapping[str, Any]) -> dict[str, Any]:
         data = to_json_data(dict(context), "initial_context")
     except NotJsonData as error:
         raise ConfigError(str(error)) from None
-    if OPERATIONAL in data:
-        problem = operational_problem(data, "(new execution)")
-        if problem:
-            raise ConfigError(f"initial_context['__operational__'] is invalid: {problem}")
+    problem = initial_operational_problem(data)
+    if problem:
+        raise ConfigError(problem)
     size = json_size(data)
     if size > MAX_INITIAL_CONTEXT_BYTES:
         raise ConfigError(

@@ -38,6 +38,7 @@ from .operational import (
     count_error,
     count_node,
     ensure_operational,
+    lineage,
     main_execution_id,
     record_signals,
 )
@@ -134,9 +135,7 @@ class Execution:
             context = inherit_context(inherited_context, initial_context)
         else:
             context = build_initial_context(initial_context)
-        parent = context.get(PARENT)
-        main_id = parent.get("main_execution_id") if isinstance(parent, dict) else None
-        ensure_operational(context, main_id or execution_id)
+        ensure_operational(context, lineage(context, execution_id)[0])
         state = ExecutionState(
             execution_id=execution_id,
             workflow_name=workflow_name,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .context import OPERATIONAL
+from .context import OPERATIONAL, PARENT
 
 REQUIRED_FIELDS = ("signals", "nodes", "llm_calls", "tool_calls", "errors", "main_execution_id")
 
@@ -99,3 +99,21 @@ def count_error(context: dict[str, Any]) -> None:
 def main_execution_id(context: dict[str, Any]) -> str:
     """F-OPS-7: the root of this execution's tree (its own id for a root)."""
     return context[OPERATIONAL]["main_execution_id"]
+
+
+def lineage(context: dict[str, Any], execution_id: str) -> tuple[str, str | None]:
+    """F-OPS-7, F-OPS-10: the main and the parent execution id of an execution that
+    starts with ``context``. A child's ``__parent__`` names both; a root is its own main."""
+    parent = context.get(PARENT)
+    if not isinstance(parent, dict):
+        return execution_id, None
+    return parent.get("main_execution_id") or execution_id, parent.get("parent_execution_id")
+
+
+def initial_operational_problem(context: dict[str, Any]) -> str | None:
+    """F-OPS-11: an initial context may bring its own ``__operational__``, kept as it is;
+    why it cannot run nodes (F-VAL-14), or None."""
+    if OPERATIONAL not in context:
+        return None
+    problem = operational_problem(context, "(new execution)")
+    return f"initial_context['__operational__'] is invalid: {problem}" if problem else None

@@ -11,6 +11,8 @@ from ..engine.commands import TreeConfigChange
 from ..engine.state import ExecutionState
 
 WORKFLOW_TYPE = "SoeWorkflow"
+# The task queue workers poll and clients start executions on, unless told otherwise.
+DEFAULT_TASK_QUEUE = "soe"
 SIGNAL_NAME = "soe_signal"
 CHILD_MESSAGE_SIGNAL = "soe_child_message"
 HISTORY_APPEND_SIGNAL = "soe_history_append"
@@ -55,12 +57,15 @@ MEMO_PARENT_ID = "soe_parent_execution_id"
 
 @dataclass
 class SoeWorkflowInput:
-    """Starts an execution; on continue-as-new, ``resumed`` carries its whole state."""
+    """Starts an execution (the start fields), or resumes one after continue-as-new
+    (:meth:`resuming`: ``resumed`` holds its whole state, and the start fields keep their
+    defaults, unread).
+    """
 
-    workflow_name: str
-    registry: dict[str, dict[str, dict[str, Any]]]
-    initial_signals: list[str]
-    initial_context: dict[str, Any]
+    workflow_name: str = ""
+    registry: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    initial_signals: list[str] = field(default_factory=list)
+    initial_context: dict[str, Any] = field(default_factory=dict)
     # F-INH-3: a context taken from another execution (history lists, as stored);
     # initial_context is then merged into it by append.
     inherited_context: dict[str, Any] | None = None
@@ -75,6 +80,17 @@ class SoeWorkflowInput:
     # A close() that arrived while the execution was continuing as new.
     closing: bool = False
     version: int = PAYLOAD_VERSION
+
+    @classmethod
+    def resuming(
+        cls, state: ExecutionState, continue_as_new_after_events: int | None, closing: bool
+    ) -> "SoeWorkflowInput":
+        """The next run of an execution that continues as new."""
+        return cls(
+            resumed=state,
+            continue_as_new_after_events=continue_as_new_after_events,
+            closing=closing,
+        )
 
 
 @dataclass

@@ -1,0 +1,85 @@
+"""Waiting for an execution tree to be idle (DESIGN: tree-wide idle).
+
+Idle means every execution of the tree idle at the same moment. A child can wake its
+parent after the parent was seen idle, so one walk over the tree is not proof: the tree is
+walked until two walks in a row see the same progress counter everywhere.
+
+The walk asks its executions through :class:`TreeProbe`, so it can be tested against a
+scripted tree; :class:`~soe_temporal.client.SoeClient` asks Temporal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Protocol
+
+from ..engine.state import NodeFailure, unhandled_failures
+from ..temporal.payloads import IdleReport, WaitRequest
+
+# How many executions below a root are asked at once.
+TREE_WALK_CONCURRENCY = 64
+
+
+class TreeProbe(Protocol):
+    """How the walk asks one execution about itself."""
+
+    async def wait_idle(self, execution_id: str, request: WaitRequest) -> IdleReport | None:
+        """Wait until the execution is idle and report; None when it is closed."""
+        ...
+
+    async def status(self, execution_id: str) -> dict[str, Any] | None:
+        """The execution's status at once, if it can answer quickly (a query writes no
+        history); None when it cannot, and the walk waits for it instead."""
+        ...
+
+
+async def wait_for_idle_tree(
+    probe: TreeProbe, root: str, cascade: int | None, since: str | None
+) -> list[dict[str, Any]]:
+    """Wait until the tree under ``root`` is idle; returns the unhandled failures of
+    ``cascade`` at the root and of anything below it since ``since``, each naming its
+    execution."""
+    previous: dict[str, int] | None = None
+    limit = asyncio.Semaphore(TREE_WALK_CONCURRENCY)
+    while True:
+        progress: dict[str, int] = {}
+        failures: list[dict[str, Any]] = []
+        level = [root]
+        while level:
+            reports = await asyncio.gather(
+                *(
+                    probe.wait_idle(eid, WaitRequest(cascade))
+                    if eid == root
+                    else _descendant_report(probe, eid, since, limit)
+                    for eid in level
+                )
+            )
+            next_level: list[str] = []
+            for eid, report in zip(level, reports, strict=True):
+                if report is None:  # closed
+                    continue
+                progress[eid] = report.progress
+                failures += [{**failure, "execution_id": eid} for failure in report.failures]
+                next_level += [child for child in report.children if child not in progress]
+            level = next_level
+        if len(progress) <= 1 or progress == previous:
+            return failures
+        previous = progress
+
+
+async def _descendant_report(
+    probe: TreeProbe, execution_id: str, since: str | None, limit: asyncio.Semaphore
+) -> IdleReport | None:
+    """A quiet execution below the root answers from its status; a busy one is waited for."""
+    async with limit:
+        status = await probe.status(execution_id)
+        if status is None or not status["idle"]:
+            return await probe.wait_idle(execution_id, WaitRequest(since=since))
+        recorded = [NodeFailure(**failure) for failure in status["failures"]]
+        return IdleReport(
+            cascade=None,
+            idle=True,
+            progress=status["progress"],
+            failures=[vars(f) for f in unhandled_failures(recorded, since=since)],
+            children=status["children"],
+        )
