@@ -125,6 +125,7 @@ class SoeWorkflow:
                 ),
                 inherited_context=start.inherited_context,
                 workflows_problem=workflows_problem,
+                inherited_config_from=start.inherit_config_from_id,
             )
         self._execution.clock = lambda: workflow.now().isoformat()
         self._execution.cascade_each_outcome = start.version >= CASCADE_EACH_OUTCOME_VERSION

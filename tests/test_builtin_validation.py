@@ -66,6 +66,7 @@ def test_f_bi_3_invalid_workflow_is_refused_with_the_config_error_and_nothing_ch
 
 
 def test_d_16_invalid_node_is_refused_and_nothing_changes():
+    """F-VAL-13: SOE re-validates a node each time it runs because soe_inject_node does not validate; here injection validates (D-16), so no invalid node ever runs."""
     bad = {"node_type": "tool", "event_triggers": ["GO"]}  # no tool_name
     execution = call(
         "soe_inject_node", {"workflow_name": "wf", "node_name": "N", "node_config_data": bad}

@@ -99,7 +99,7 @@ async def test_seed_fanout_aggregate_starts_three_workers_and_aggregates_as_they
 
 
 async def test_the_children_of_a_fan_out_run_at_the_same_time():
-    """Each of three workers waits until all three have started: run one after another,
+    """F-CHILD-7, changed on purpose (README, Differences): children run at once, and fan-in routers still fire once per child. Each of three workers waits until all three have started: run one after another,
     they would time out."""
     started: set[str] = set()
     all_started = asyncio.Event()

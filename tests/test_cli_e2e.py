@@ -106,7 +106,7 @@ async def test_cli_errors_are_one_line_and_exit_nonzero(dev_server: DevServerInf
 async def test_run_uses_an_embedded_server_whose_executions_survive_a_restart(
     tmp_path, spawn: Spawn
 ):
-    """`run` starts the embedded server with its data in a file; after it exits, a later
+    """F-API-4, on Temporal: the local storage of setup_orchestration is the embedded dev server's data file; the test environment's time-skipping server is the in-memory kind. `run` starts the embedded server with its data in a file; after it exits, a later
     dev server on the same file still has the execution, which a signal then continues."""
     port, ui_port = free_port(), free_port()
     database = tmp_path / "temporal.db"

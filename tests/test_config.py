@@ -23,6 +23,7 @@ from soe_temporal.config import (
     config_schema,
     validate_workflows,
 )
+from soe_temporal.llm.response import field_schema
 
 PREFIX = "Workflow 'w', node 'n': "
 MISSING = object()  # a key to remove from a base node
@@ -177,186 +178,186 @@ C_SPAWN_NEGATIVE = "'spawn_interval' must be non-negative"
 # == F-VAL-3 combined-format sections ==================================================
 
 
-def test_f_val_3_workflows_section_not_a_mapping() -> None:
-    assert (
-        error_of({"workflows": ["w"]})
-        == "'workflows' section must be an object containing workflow definitions"
-    )
+F_VAL_3_CASES = [
+    pytest.param(
+        {"workflows": ["w"]},
+        "'workflows' section must be an object containing workflow definitions",
+        id="f_val_3_workflows_section_not_a_mapping",
+    ),
+    pytest.param(
+        "workflows:\n",
+        "'workflows' section must be an object containing workflow definitions",
+        id="f_val_3_workflows_section_null",
+    ),
+    pytest.param(
+        {"workflows": {"w": 5}},
+        "Workflow 'w' must be an object containing node definitions",
+        id="f_val_3_combined_workflow_value_not_a_mapping",
+    ),
+    pytest.param(
+        {"workflows": {"w": {"n": ROUTER}}, "context_schema": "text"},
+        "'context_schema' section must be an object mapping field names to schemas",
+        id="f_val_3_context_schema_not_a_mapping",
+    ),
+    pytest.param(
+        {
+            "workflows": {"w": {"n": ROUTER}},
+            "context_schema": {"ok": "string", "count": 5},
+        },
+        "context_schema.count: schema must be an object or type string",
+        id="f_val_3_context_schema_field_neither_mapping_nor_string",
+    ),
+    pytest.param(
+        {"workflows": {"w": {"n": ROUTER}}, "context_schema": {"tags": ["string"]}},
+        "context_schema.tags: schema must be an object or type string",
+        id="f_val_3_context_schema_field_list_rejected",
+    ),
+    pytest.param(
+        {"workflows": {"w": {"n": ROUTER}}, "identities": ["triage"]},
+        "'identities' section must be an object mapping identity names to prompts",
+        id="f_val_3_identities_not_a_mapping",
+    ),
+    pytest.param(
+        {"workflows": {"w": {"n": ROUTER}}, "identities": {"ok": "fine", "bad": 5}},
+        "identities.bad: identity prompt must be a string, got int",
+        id="f_val_3_identity_value_not_a_string",
+    ),
+    pytest.param(
+        {"workflows": {"w": {"n": ROUTER}}, "identities": {"bad": None}},
+        "identities.bad: identity prompt must be a string, got NoneType",
+        id="f_val_3_identity_value_null_names_nonetype",
+    ),
+    pytest.param(
+        {"workflows": {"w": {"n": node(ROUTER, event_triggers=MISSING)}}, "context_schema": 5},
+        PREFIX + R_TRIGGERS_REQUIRED,
+        id="f_val_3_order_workflows_checked_before_context_schema",
+    ),
+    pytest.param(
+        {"workflows": {"w": {"n": ROUTER}}, "identities": 5, "context_schema": 5},
+        "'context_schema' section must be an object mapping field names to schemas",
+        id="f_val_3_order_context_schema_checked_before_identities",
+    ),
+    pytest.param(
+        {
+            "workflows": {"w": {"n": ROUTER}},
+            "identities": {"bad": 5},
+            "context_schema": {"x": 5},
+        },
+        "context_schema.x: schema must be an object or type string",
+        id="f_val_3_order_context_schema_fields_before_identity_values",
+    ),
+    pytest.param(
+        {"workflows": {"w": {"n": ROUTER}}, "context_schema": {"zeta": 5, "alpha": [1]}},
+        "context_schema.zeta: schema must be an object or type string",
+        id="f_val_3_order_context_schema_fields_in_declaration_order",
+    ),
+    pytest.param(
+        {"workflows": {"a": {"n": node(ROUTER, event_triggers=MISSING)}, "b": 5}},
+        "Workflow 'a', node 'n': " + R_TRIGGERS_REQUIRED,
+        id="f_val_3_order_earlier_workflow_validated_before_later_non_mapping_workflow",
+    ),
+    pytest.param(
+        {"w": ["n"]},
+        "Workflow 'w' must be an object containing node definitions",
+        id="f_val_3_legacy_workflow_value_not_a_mapping",
+    ),
+    pytest.param(
+        "w:\n",
+        "Workflow 'w' must be an object containing node definitions",
+        id="f_val_3_legacy_workflow_with_no_value_is_not_a_mapping",
+    ),
+]
 
 
-def test_f_val_3_workflows_section_null() -> None:
-    assert (
-        error_of("workflows:\n")
-        == "'workflows' section must be an object containing workflow definitions"
-    )
-
-
-def test_f_val_3_combined_workflow_value_not_a_mapping() -> None:
-    assert (
-        error_of({"workflows": {"w": 5}})
-        == "Workflow 'w' must be an object containing node definitions"
-    )
-
-
-def test_f_val_3_context_schema_not_a_mapping() -> None:
-    config = {"workflows": {"w": {"n": ROUTER}}, "context_schema": "text"}
-    assert (
-        error_of(config)
-        == "'context_schema' section must be an object mapping field names to schemas"
-    )
-
-
-def test_f_val_3_context_schema_field_neither_mapping_nor_string() -> None:
-    config = {
-        "workflows": {"w": {"n": ROUTER}},
-        "context_schema": {"ok": "string", "count": 5},
-    }
-    assert error_of(config) == "context_schema.count: schema must be an object or type string"
-
-
-def test_f_val_3_context_schema_field_list_rejected() -> None:
-    config = {"workflows": {"w": {"n": ROUTER}}, "context_schema": {"tags": ["string"]}}
-    assert error_of(config) == "context_schema.tags: schema must be an object or type string"
-
-
-def test_f_val_3_identities_not_a_mapping() -> None:
-    config = {"workflows": {"w": {"n": ROUTER}}, "identities": ["triage"]}
-    assert (
-        error_of(config)
-        == "'identities' section must be an object mapping identity names to prompts"
-    )
-
-
-def test_f_val_3_identity_value_not_a_string() -> None:
-    config = {"workflows": {"w": {"n": ROUTER}}, "identities": {"ok": "fine", "bad": 5}}
-    assert error_of(config) == "identities.bad: identity prompt must be a string, got int"
-
-
-def test_f_val_3_identity_value_null_names_nonetype() -> None:
-    config = {"workflows": {"w": {"n": ROUTER}}, "identities": {"bad": None}}
-    assert error_of(config) == "identities.bad: identity prompt must be a string, got NoneType"
-
-
-def test_f_val_3_order_workflows_checked_before_context_schema() -> None:
-    config = {"workflows": {"w": {"n": node(ROUTER, event_triggers=MISSING)}}, "context_schema": 5}
-    assert error_of(config) == PREFIX + R_TRIGGERS_REQUIRED
-
-
-def test_f_val_3_order_context_schema_checked_before_identities() -> None:
-    config = {"workflows": {"w": {"n": ROUTER}}, "identities": 5, "context_schema": 5}
-    assert (
-        error_of(config)
-        == "'context_schema' section must be an object mapping field names to schemas"
-    )
-
-
-def test_f_val_3_order_context_schema_fields_before_identity_values() -> None:
-    config = {
-        "workflows": {"w": {"n": ROUTER}},
-        "identities": {"bad": 5},
-        "context_schema": {"x": 5},
-    }
-    assert error_of(config) == "context_schema.x: schema must be an object or type string"
-
-
-def test_f_val_3_order_context_schema_fields_in_declaration_order() -> None:
-    config = {"workflows": {"w": {"n": ROUTER}}, "context_schema": {"zeta": 5, "alpha": [1]}}
-    assert error_of(config) == "context_schema.zeta: schema must be an object or type string"
-
-
-def test_f_val_3_order_earlier_workflow_validated_before_later_non_mapping_workflow() -> None:
-    config = {"workflows": {"a": {"n": node(ROUTER, event_triggers=MISSING)}, "b": 5}}
-    assert error_of(config) == "Workflow 'a', node 'n': " + R_TRIGGERS_REQUIRED
-
-
-def test_f_val_3_legacy_workflow_value_not_a_mapping() -> None:
-    assert error_of({"w": ["n"]}) == "Workflow 'w' must be an object containing node definitions"
-
-
-def test_f_val_3_legacy_workflow_with_no_value_is_not_a_mapping() -> None:
-    assert error_of("w:\n") == "Workflow 'w' must be an object containing node definitions"
+@pytest.mark.parametrize(("config", "message"), F_VAL_3_CASES)
+def test_f_val_3_refuses_with_its_message(config: Any, message: str) -> None:
+    assert error_of(config) == message
 
 
 # == F-VAL-4 workflow-level rules ======================================================
 
 
-def test_f_val_4_1_empty_workflow() -> None:
-    assert error_of({"w": {}}) == "Workflow 'w' is empty - at least one node is required"
-
-
-def test_f_val_4_2_reserved_node_name() -> None:
-    assert error_of({"w": {"__n": ROUTER}}) == (
+F_VAL_4_CASES = [
+    pytest.param(
+        {"w": {}},
+        "Workflow 'w' is empty - at least one node is required",
+        id="f_val_4_1_empty_workflow",
+    ),
+    pytest.param(
+        {"w": {"__n": ROUTER}},
         "Workflow 'w': node name '__n' is reserved - names starting with '__' are reserved "
-        "for internal use"
-    )
+        "for internal use",
+        id="f_val_4_2_reserved_node_name",
+    ),
+    pytest.param(
+        {"w": {"__n": {}}},
+        "Workflow 'w': node name '__n' is reserved - names starting with '__' are reserved "
+        "for internal use",
+        id="f_val_4_2_reserved_name_checked_before_the_node_itself",
+    ),
+    pytest.param(
+        single({"event_triggers": ["A"]}),
+        PREFIX + "'node_type' is required - specify the type (router, agent, llm, tool, child)",
+        id="f_val_4_3_node_type_missing",
+    ),
+    pytest.param(
+        single({"node_type": ""}),
+        PREFIX + "'node_type' is required - specify the type (router, agent, llm, tool, child)",
+        id="f_val_4_3_node_type_empty",
+    ),
+    pytest.param(
+        single({"node_type": None}),
+        PREFIX + "'node_type' is required - specify the type (router, agent, llm, tool, child)",
+        id="f_val_4_3_node_type_null",
+    ),
+    pytest.param(
+        single({"node_type": "robot"}),
+        PREFIX + "unknown node_type 'robot'. Valid types are: router, agent, llm, child, tool",
+        id="f_val_4_5_unknown_node_type",
+    ),
+    pytest.param(
+        {
+            "w": {
+                "zeta": node(ROUTER, event_triggers=MISSING),
+                "alpha": {"node_type": "robot"},
+            }
+        },
+        "Workflow 'w', node 'zeta': " + R_TRIGGERS_REQUIRED,
+        id="f_val_4_order_nodes_in_declaration_order",
+    ),
+    pytest.param(
+        {
+            "zeta": {"n": node(ROUTER, event_triggers=MISSING)},
+            "alpha": {"n": {"node_type": "robot"}},
+        },
+        "Workflow 'zeta', node 'n': " + R_TRIGGERS_REQUIRED,
+        id="f_val_4_order_workflows_in_declaration_order",
+    ),
+    pytest.param(
+        {"w": {"n": node(ROUTER, event_triggers=MISSING), "__late": ROUTER}},
+        PREFIX + R_TRIGGERS_REQUIRED,
+        id="f_val_4_order_later_reserved_name_does_not_preempt_earlier_node",
+    ),
+    pytest.param(
+        {"a": {"n": node(ROUTER, event_triggers=MISSING)}, "b": {}},
+        "Workflow 'a', node 'n': " + R_TRIGGERS_REQUIRED,
+        id="f_val_4_order_earlier_node_error_before_later_empty_workflow",
+    ),
+    pytest.param(
+        {"a": {}, "b": {"n": node(ROUTER, event_triggers=MISSING)}},
+        "Workflow 'a' is empty - at least one node is required",
+        id="f_val_4_order_empty_workflow_before_later_workflow",
+    ),
+]
+
+
+@pytest.mark.parametrize(("config", "message"), F_VAL_4_CASES)
+def test_f_val_4_refuses_with_its_message(config: Any, message: str) -> None:
+    assert error_of(config) == message
 
 
 def test_f_val_4_2_single_underscore_node_name_allowed() -> None:
     assert list(load_config({"w": {"_n": ROUTER}}).workflows["w"]) == ["_n"]
-
-
-def test_f_val_4_2_reserved_name_checked_before_the_node_itself() -> None:
-    assert error_of({"w": {"__n": {}}}) == (
-        "Workflow 'w': node name '__n' is reserved - names starting with '__' are reserved "
-        "for internal use"
-    )
-
-
-def test_f_val_4_3_node_type_missing() -> None:
-    assert error_of(single({"event_triggers": ["A"]})) == (
-        PREFIX + "'node_type' is required - specify the type (router, agent, llm, tool, child)"
-    )
-
-
-def test_f_val_4_3_node_type_empty() -> None:
-    assert error_of(single({"node_type": ""})) == (
-        PREFIX + "'node_type' is required - specify the type (router, agent, llm, tool, child)"
-    )
-
-
-def test_f_val_4_3_node_type_null() -> None:
-    assert error_of(single({"node_type": None})) == (
-        PREFIX + "'node_type' is required - specify the type (router, agent, llm, tool, child)"
-    )
-
-
-def test_f_val_4_5_unknown_node_type() -> None:
-    assert error_of(single({"node_type": "robot"})) == (
-        PREFIX + "unknown node_type 'robot'. Valid types are: router, agent, llm, child, tool"
-    )
-
-
-def test_f_val_4_order_nodes_in_declaration_order() -> None:
-    config = {
-        "w": {
-            "zeta": node(ROUTER, event_triggers=MISSING),
-            "alpha": {"node_type": "robot"},
-        }
-    }
-    assert error_of(config) == "Workflow 'w', node 'zeta': " + R_TRIGGERS_REQUIRED
-
-
-def test_f_val_4_order_workflows_in_declaration_order() -> None:
-    config = {
-        "zeta": {"n": node(ROUTER, event_triggers=MISSING)},
-        "alpha": {"n": {"node_type": "robot"}},
-    }
-    assert error_of(config) == "Workflow 'zeta', node 'n': " + R_TRIGGERS_REQUIRED
-
-
-def test_f_val_4_order_later_reserved_name_does_not_preempt_earlier_node() -> None:
-    config = {"w": {"n": node(ROUTER, event_triggers=MISSING), "__late": ROUTER}}
-    assert error_of(config) == PREFIX + R_TRIGGERS_REQUIRED
-
-
-def test_f_val_4_order_earlier_node_error_before_later_empty_workflow() -> None:
-    config = {"a": {"n": node(ROUTER, event_triggers=MISSING)}, "b": {}}
-    assert error_of(config) == "Workflow 'a', node 'n': " + R_TRIGGERS_REQUIRED
-
-
-def test_f_val_4_order_empty_workflow_before_later_workflow() -> None:
-    config = {"a": {}, "b": {"n": node(ROUTER, event_triggers=MISSING)}}
-    assert error_of(config) == "Workflow 'a' is empty - at least one node is required"
 
 
 # == F-VAL-5 router rules ==============================================================
@@ -395,7 +396,7 @@ ROUTER_CASES = [
 
 @pytest.mark.parametrize(("changes", "message"), ROUTER_CASES)
 def test_f_val_5_router_rule(changes: dict[str, Any], message: str) -> None:
-    """F-VAL-5: each router rule with its exact message."""
+    """F-ROUTER-1: a router's keys, checked by F-VAL-5's rules. F-VAL-5: each router rule with its exact message."""
     assert node_error(ROUTER, **changes) == PREFIX + message
 
 
@@ -651,7 +652,7 @@ AGENT_CASES = [
 
 @pytest.mark.parametrize(("changes", "message"), AGENT_CASES)
 def test_f_val_7_agent_rule(changes: dict[str, Any], message: str) -> None:
-    """F-VAL-7: each agent rule with its exact message."""
+    """F-AGENT-1: an agent's keys, checked by F-VAL-7's rules. F-VAL-7: each agent rule with its exact message."""
     assert node_error(AGENT, **changes) == PREFIX + message
 
 
@@ -687,7 +688,7 @@ TOOL_CASES = [
 
 @pytest.mark.parametrize(("changes", "message"), TOOL_CASES)
 def test_f_val_8_tool_rule(changes: dict[str, Any], message: str) -> None:
-    """F-VAL-8: each tool rule with its exact message."""
+    """F-TOOL-1: a tool node's keys, checked by F-VAL-8's rules. F-VAL-8: each tool rule with its exact message."""
     assert node_error(TOOL, **changes) == PREFIX + message
 
 
@@ -797,7 +798,7 @@ CHILD_CASES = [
 
 @pytest.mark.parametrize(("changes", "message"), CHILD_CASES)
 def test_f_val_10_child_rule(changes: dict[str, Any], message: str) -> None:
-    """F-VAL-10: each child rule with its exact message."""
+    """F-CHILD-1: a child node's keys, checked by F-VAL-10's rules. F-VAL-10: each child rule with its exact message."""
     assert node_error(CHILD, **changes) == PREFIX + message
 
 
@@ -1000,6 +1001,24 @@ def test_f_cfg_5_null_sections_treated_as_absent() -> None:
     assert (config.context_schema, config.identities) == ({}, {})
 
 
+def test_f_id_1_identities_map_names_to_system_prompts() -> None:
+    config = load_config(
+        {"workflows": {"w": {"n": ROUTER}}, "identities": {"triage": "Sort.", "chat": "Talk."}}
+    )
+    assert config.identities == {"triage": "Sort.", "chat": "Talk."}
+
+
+def test_f_schema_8_only_the_top_level_entries_are_checked_when_a_config_loads() -> None:
+    """Nested content is not checked, and an unknown type degrades to "any"."""
+    schema = {
+        "invoice": {"type": "object", "properties": {"total": {"type": "no-such-type"}}},
+        "mood": "feelings",
+    }
+    config = load_config({"workflows": {"w": {"n": ROUTER}}, "context_schema": schema})
+    assert config.context_schema == schema
+    assert field_schema("feelings") == {}
+
+
 def test_f_cfg_5_other_top_level_keys_ignored() -> None:
     config = load_config({"workflows": {"w": {"n": ROUTER}}, "version": 3})
     assert config.to_dict().keys() == {"workflows", "context_schema", "identities"}
@@ -1128,40 +1147,54 @@ def test_q21_quoted_names_load_as_strings() -> None:
 # == Q-22: config shapes that crash the reference ======================================
 
 
-def test_q22_list_document_refused() -> None:
-    assert error_of("- a\n- b\n") == (
+Q22_CASES = [
+    pytest.param(
+        "- a\n- b\n",
         "The config must be a mapping: either workflows by name (legacy format) or a mapping "
-        "with a 'workflows' key (combined format); got list"
-    )
+        "with a 'workflows' key (combined format); got list",
+        id="q22_list_document_refused",
+    ),
+    pytest.param(
+        "42\n",
+        "The config must be a mapping: either workflows by name (legacy format) or a mapping "
+        "with a 'workflows' key (combined format); got int",
+        id="q22_scalar_document_refused",
+    ),
+    pytest.param(
+        {"w": {"n": ["router"]}},
+        PREFIX + "the node must be a mapping of keys (node_type, event_triggers, ...), got list",
+        id="q22_non_mapping_node_refused",
+    ),
+    pytest.param(
+        "w:\n  n:\n",
+        PREFIX
+        + "the node must be a mapping of keys (node_type, event_triggers, ...), got NoneType",
+        id="q22_null_node_refused",
+    ),
+    pytest.param(
+        single({"node_type": 5}),
+        PREFIX
+        + "'node_type' must be a string, one of router, agent, llm, tool, child; got 5 (int)",
+        id="q22_non_string_node_type_refused",
+    ),
+    pytest.param(
+        {"w": {"n": ROUTER}, "context_schema": {"x": "string"}},
+        "'context_schema' is a section of the combined format, which needs a top-level "
+        "'workflows' key; without it every top-level key is read as a workflow (legacy "
+        "format): here 'w' and 'context_schema'. Move the workflows ('w') under "
+        "'workflows:' next to 'context_schema'.",
+        id="q22_legacy_config_with_context_schema_refused",
+    ),
+]
 
 
-def test_q22_scalar_document_refused() -> None:
-    assert error_of("42\n") == (
-        "The config must be a mapping: either workflows by name (legacy format) or a mapping "
-        "with a 'workflows' key (combined format); got int"
-    )
+@pytest.mark.parametrize(("config", "message"), Q22_CASES)
+def test_q22_refuses_with_its_message(config: Any, message: str) -> None:
+    assert error_of(config) == message
 
 
 def test_q22_null_document_refused() -> None:
     assert error_of("null\n").startswith("The config is empty")
-
-
-def test_q22_non_mapping_node_refused() -> None:
-    assert error_of({"w": {"n": ["router"]}}) == (
-        PREFIX + "the node must be a mapping of keys (node_type, event_triggers, ...), got list"
-    )
-
-
-def test_q22_null_node_refused() -> None:
-    assert error_of("w:\n  n:\n") == (
-        PREFIX + "the node must be a mapping of keys (node_type, event_triggers, ...), got NoneType"
-    )
-
-
-def test_q22_non_string_node_type_refused() -> None:
-    assert error_of(single({"node_type": 5})) == (
-        PREFIX + "'node_type' must be a string, one of router, agent, llm, tool, child; got 5 (int)"
-    )
 
 
 def test_q22_legacy_config_with_identities_refused() -> None:
@@ -1177,16 +1210,6 @@ def test_q22_legacy_config_with_identities_refused() -> None:
         "'workflows' key; without it every top-level key is read as a workflow (legacy "
         "format): here 'orders', 'refunds' and 'identities'. Move the workflows ('orders' "
         "and 'refunds') under 'workflows:' next to 'identities'."
-    )
-
-
-def test_q22_legacy_config_with_context_schema_refused() -> None:
-    config = {"w": {"n": ROUTER}, "context_schema": {"x": "string"}}
-    assert error_of(config) == (
-        "'context_schema' is a section of the combined format, which needs a top-level "
-        "'workflows' key; without it every top-level key is read as a workflow (legacy "
-        "format): here 'w' and 'context_schema'. Move the workflows ('w') under "
-        "'workflows:' next to 'context_schema'."
     )
 
 

@@ -29,6 +29,7 @@ async def test_seed_cross_execution_a_tool_signals_an_execution_waiting_for_90_d
 
 
 async def test_seed_context_migration_moves_an_execution_to_version_2():
+    """F-PAT-13: phase 2 is a new execution that continues phase 1's data."""
     async with SoeTestEnvironment(tools_registry=TOOLS) as env:
         old = await env.soe.orchestrate(
             EXAMPLES / "approval.yaml", "waiting_workflow", ["START"], {"request": "laptop"}

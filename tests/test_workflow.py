@@ -271,6 +271,7 @@ async def _never_started(env: SoeTestEnvironment, execution_id: str) -> bool:
 async def test_bad_input_is_refused_before_anything_starts(
     config, workflow, signals, context, expected
 ):
+    """F-VAL-1: the parameter checks and their messages, before anything starts."""
     async with SoeTestEnvironment() as env:
         with pytest.raises(ConfigError, match=expected.replace("[", r"\[").replace("(", r"\(")):
             await env.soe.orchestrate(config, workflow, signals, context, execution_id="bad")
@@ -483,6 +484,7 @@ work:
 
 
 async def test_f_val_14_invalid_operational_state_in_the_initial_context_is_refused():
+    """F-NODE-1: the operational check of a node's prologue runs once, at start, since only the engine writes __operational__ afterwards."""
     async with SoeTestEnvironment() as env:
         bad = {
             "signals": [],
@@ -545,3 +547,31 @@ async def test_a_tool_result_that_cannot_be_kept_is_not_run_again():
         context = await env.soe.get_context(eid)
     assert runs == [1]
     assert context["__operational__"]["signals"] == ["GO", "TAGS_FAILED"]
+
+
+async def test_f_tool_12_arguments_that_do_not_fit_the_tool_are_the_call_s_own_failure():
+    """No signature check before the call: the tool's TypeError is a failed attempt,
+    retried as any failure (max_retries), then the failure path."""
+    calls: list[str] = []
+
+    def greet(name: str) -> str:
+        calls.append(name)
+        return f"hi {name}"
+
+    config = """
+w:
+  Greet:
+    node_type: tool
+    event_triggers: [GO]
+    tool_name: greet
+    parameters: {nom: "Ada"}
+    output_field: out
+"""
+    registry = {"greet": {"function": greet, "max_retries": 1, "failure_signal": "FAILED"}}
+    async with SoeTestEnvironment(tools_registry=registry) as env:
+        eid = await env.soe.orchestrate(config, "w", ["GO"], {})
+        context = await env.soe.get_context(eid)
+    assert calls == []
+    assert "unexpected keyword argument 'nom'" in context["out"][0]
+    assert context["__operational__"]["errors"] == 2
+    assert context["__operational__"]["signals"] == ["GO", "FAILED"]

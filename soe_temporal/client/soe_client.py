@@ -133,6 +133,7 @@ class SoeClient:
             agent_iteration_limit=self.agent_iteration_limit,
             continue_as_new_after_events=self.continue_as_new_after_events,
             inherited_context=inherited,
+            inherit_config_from_id=inherit_config_from_id,
         )
         execution_id = execution_id or str(uuid.uuid4())
         main_id, parent_id = lineage(context, execution_id)

@@ -26,6 +26,37 @@ def _fields(event: Event) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class ConfigInheritanceStarted(Event):
+    """F-INH-1: the execution takes another's workflows, identities and schema."""
+
+    source_execution_id: str
+    event_type: ClassVar[str] = "config_inheritance_start"
+
+
+@dataclass(frozen=True)
+class OrchestrationStarted(Event):
+    """F-EXEC-1 step 5: an execution starts."""
+
+    workflow_name: str
+    event_type: ClassVar[str] = "orchestration_start"
+
+
+@dataclass(frozen=True)
+class ContextInheritanceStarted(Event):
+    """F-INH-3: the execution continues another's context."""
+
+    event_type: ClassVar[str] = "context_inheritance_start"
+
+
+@dataclass(frozen=True)
+class ContextMerged(Event):
+    """F-INH-3: the initial context is written into the inherited one."""
+
+    fields: list[str]
+    event_type: ClassVar[str] = "context_merge"
+
+
+@dataclass(frozen=True)
 class SignalsBroadcast(Event):
     """F-EXEC-3 step 2: a broadcast starts."""
 
@@ -39,6 +70,14 @@ class NodeExecuted(Event):
 
     node_name: str
     node_type: Any
+    event_type: ClassVar[str] = "node_execution"
+
+
+@dataclass(frozen=True)
+class RouterRan(Event):
+    """F-TEL-3: a router's own record of running, after its dispatch's."""
+
+    node_type: str = "router"
     event_type: ClassVar[str] = "node_execution"
 
 

@@ -31,7 +31,17 @@ from .commands import (
 )
 from .context import PARENT, build_initial_context, inherit_context, is_internal_field, write_field
 from .dispatch import RUNNING_KINDS, fire
-from .events import Event, NodeErrored, NodeExecuted, SignalsBroadcast, SignalsToParent
+from .events import (
+    ConfigInheritanceStarted,
+    ContextInheritanceStarted,
+    ContextMerged,
+    Event,
+    NodeErrored,
+    NodeExecuted,
+    OrchestrationStarted,
+    SignalsBroadcast,
+    SignalsToParent,
+)
 from .host import RunningCall, WorkflowsProblem
 from .nodes import NODE_TYPES
 from .operational import (
@@ -125,11 +135,14 @@ class Execution:
         settings: EngineSettings | None = None,
         inherited_context: dict[str, Any] | None = None,
         workflows_problem: WorkflowsProblem | None = None,
+        inherited_config_from: str | None = None,
     ) -> Execution:
-        """F-EXEC-1 steps 8-12: build the context, then queue the initial signals.
+        """F-EXEC-1 steps 5-12: build the context, then queue the initial signals.
 
         With ``inherited_context`` (F-INH-3/4) the context continues another execution's
-        fields, with fresh operational state.
+        fields, with fresh operational state; ``inherited_config_from`` names the
+        execution whose config it took (F-INH-1). The start is recorded in SOE's order
+        (F-INH-7).
         """
         if inherited_context is not None:
             context = inherit_context(inherited_context, initial_context)
@@ -146,6 +159,13 @@ class Execution:
             settings=settings or EngineSettings(),
         )
         execution = cls(state, workflows_problem)
+        if inherited_config_from:
+            execution.record(ConfigInheritanceStarted(inherited_config_from))
+        execution.record(OrchestrationStarted(workflow_name))
+        if inherited_context is not None:
+            execution.record(ContextInheritanceStarted())
+            if initial_context:
+                execution.record(ContextMerged(list(initial_context)))
         execution.deliver(initial_signals)
         return execution
 

@@ -80,6 +80,8 @@ class SoeWorkflowInput:
     # A close() that arrived while the execution was continuing as new.
     closing: bool = False
     version: int = PAYLOAD_VERSION
+    # F-INH-1: the execution whose workflows, identities and schema this one took.
+    inherit_config_from_id: str | None = None
 
     @classmethod
     def resuming(

@@ -650,6 +650,15 @@ def test_f_agent_9_budget_exhaustion_message_with_last_error():
     assert failed.handled is False
 
 
+def test_f_agent_1_without_retries_an_agent_has_soe_s_default_budget_of_three():
+    execution, commands = begin(agent_node())
+    router = only(commands)
+    for _ in range(2):
+        router = add_fails(execution, router)
+    assert add_fails(execution, router) is None
+    assert failure(execution).error.startswith("Agent execution exceeded max retries (3).")
+
+
 def test_f_agent_9_budget_exhaustion_message_without_any_error():
     execution, commands = begin(agent_node(retries=0))
     assert commands == []

@@ -555,6 +555,7 @@ def family(child_nodes: dict[str, Any], **child_node: Any) -> dict[str, Any]:
 
 
 def test_q_30_identity_change_in_a_child_goes_to_the_main_execution():
+    """F-BI-21, with our Q-30 fix: an identity built-in in a child changes the tree's, which the main execution keeps."""
     registry = family(
         {"B": builtin_node("soe_inject_identity", "WORK",
                            parameters={"identity_name": "helper", "system_prompt": "Be brief."})}

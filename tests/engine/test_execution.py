@@ -7,8 +7,9 @@ from __future__ import annotations
 import copy
 
 from soe_temporal.engine import Execution, ToolOutcome
+from soe_temporal.engine.commands import LlmOutcome
 
-from .helpers import EXECUTION_ID, ops, run, start, taken_events
+from .helpers import EXECUTION_ID, ScriptedHost, ops, run, start, taken_events
 
 ROUTE = {"wf": {"R": {"node_type": "router", "event_triggers": ["GO"]}}}
 TOOL = {"wf": {"T": {"node_type": "tool", "event_triggers": ["GO"], "tool_name": "work"}}}
@@ -288,3 +289,198 @@ def test_a_broadcast_that_cannot_run_becomes_an_unhandled_failure_not_an_excepti
     failure = execution.state.failures[-1]
     assert failure.handled is False and "Broadcasting ['GO'] failed" in failure.error
     assert execution.idle
+
+
+# -- what a start records, and what it does not inherit --------------------------------
+
+
+def test_f_exec_1_a_start_records_orchestration_then_broadcasts_the_initial_signals():
+    """F-EXEC-1 steps 5-12 as the engine runs them (the client did steps 1-4)."""
+    execution = start(ROUTE, ["GO"], {"x": 1})
+    run(execution)
+    kinds = [e["event_type"] for e in taken_events(execution)]
+    assert kinds[:3] == ["orchestration_start", "signals_broadcast", "node_execution"]
+    assert execution.context["x"] == [1]
+    assert ops(execution)["main_execution_id"] == EXECUTION_ID
+
+
+def test_f_inh_7_an_inheriting_start_records_its_events_in_soe_s_order():
+    source = {"notes": ["old"], "__operational__": {"signals": ["X"]}}
+    execution = Execution.start(
+        "new", "wf", ROUTE, {"notes": "new"}, ["GO"],
+        inherited_context=source, inherited_config_from="phase-1",
+    )  # fmt: skip
+    run(execution)
+    events = taken_events(execution)
+    assert [e["event_type"] for e in events[:5]] == [
+        "config_inheritance_start",
+        "orchestration_start",
+        "context_inheritance_start",
+        "context_merge",
+        "signals_broadcast",
+    ]
+    assert events[0]["source_execution_id"] == "phase-1"
+    assert events[1]["workflow_name"] == "wf"
+    assert events[3]["fields"] == ["notes"]
+
+
+def test_f_inh_5_a_new_root_inherits_no_conversation_and_runs_its_own_workflow():
+    other = {"wf": {}, "phase2": {"R": {"node_type": "router", "event_triggers": ["GO"]}}}
+    source = {"notes": ["old"], "__operational__": {"main_execution_id": "phase-1"}}
+    execution = Execution.start("phase-2", "phase2", other, {}, ["GO"], inherited_context=source)
+    run(execution)
+    assert execution.conversation_history() == []
+    assert execution.main_execution_id == "phase-2"
+    assert ops(execution)["nodes"] == {"R": 1}
+
+
+def test_f_hist_6_the_tree_s_history_lasts_across_later_broadcasts():
+    execution = start(ROUTE, ["GO"], identities={"scribe": "Write."})
+    execution.append_conversation([{"role": "user", "content": "first"}])
+    execution.deliver(["GO"])
+    run(execution)
+    execution.append_conversation([{"role": "user", "content": "later"}])
+    assert [e["content"] for e in execution.conversation_history()] == ["first", "later"]
+
+
+# -- dispatch and the current workflow -------------------------------------------------
+
+
+def test_f_exec_12_after_its_workflow_is_removed_an_execution_only_records_signals():
+    registry = {
+        "wf": {
+            "Remove": {"node_type": "tool", "event_triggers": ["GO"],
+                       "tool_name": "soe_remove_workflow", "parameters": {"workflow_name": "wf"}},
+        },
+        "other": {"R": {"node_type": "router", "event_triggers": ["GO"]}},
+    }  # fmt: skip
+    execution = start(registry, ["GO"])
+    run(execution)
+    execution.deliver(["GO"])
+    run(execution)
+    assert ops(execution)["signals"] == ["GO", "GO"]
+    assert ops(execution)["nodes"] == {"Remove": 1}  # other workflows are never dispatched
+
+
+def test_f_node_3_all_signals_of_one_emission_go_in_one_broadcast():
+    registry = {"wf": {"T": {**TOOL["wf"]["T"], "event_emissions": [
+        {"signal_name": "A"}, {"signal_name": "B"}, {"signal_name": "A"}]}}}  # fmt: skip
+    execution = start(registry, ["GO"])
+    run(execution, {"work": lambda: 1})
+    broadcasts = [e["signals"] for e in taken_events(execution)
+                  if e["event_type"] == "signals_broadcast"]  # fmt: skip
+    assert broadcasts == [["GO"], ["A", "B", "A"]]
+
+
+def test_f_node_4_a_node_acts_only_through_its_execution():
+    """A node's handler returns no value of its own: a router's signals are broadcast by
+    the execution, a tool's call is carried out by the host; all else is the context's."""
+    execution = start({"wf": {"R": {"node_type": "router", "event_triggers": ["GO"],
+                                    "event_emissions": [{"signal_name": "NEXT"}]}}},
+                      ["GO"])  # fmt: skip
+    assert execution.process_pending() == []
+    assert ops(execution)["signals"] == ["GO", "NEXT"]
+
+
+def test_f_be_6_a_cascade_deeper_than_python_s_recursion_limit_keeps_depth_first_order():
+    """The broadcast runs on an explicit stack, not host recursion (F-BE-6, F-EXEC-5)."""
+    depth = 1_200
+    chain = {f"R{i}": {"node_type": "router", "event_triggers": [f"S{i}"],
+                       "event_emissions": [{"signal_name": f"S{i + 1}"}]}
+             for i in range(depth)}  # fmt: skip
+    execution = start({"wf": chain}, ["S0"])
+    run(execution)
+    assert ops(execution)["signals"] == [f"S{i}" for i in range(depth + 1)]
+
+
+# -- telemetry (F-TEL): the events an execution records --------------------------------
+
+
+def test_f_tel_2_events_and_counters_move_together():
+    registry = {"wf": {"R": {"node_type": "router", "event_triggers": ["GO"],
+                             "event_emissions": [{"signal_name": "WORK"}]},
+                       "T": {**TOOL["wf"]["T"], "event_triggers": ["WORK"]}}}  # fmt: skip
+    execution = start(registry, ["GO"])
+    run(execution, {"work": lambda: 1})
+    events = taken_events(execution)
+    signals = [s for e in events if e["event_type"] == "signals_broadcast" for s in e["signals"]]
+    assert signals == ops(execution)["signals"]
+    # node_execution counts when it names a node (a router's own record does not)
+    executed = [e["node_name"] for e in events if e["event_type"] == "node_execution"
+                and "node_name" in e]  # fmt: skip
+    assert {name: executed.count(name) for name in executed} == ops(execution)["nodes"]
+    assert (
+        len([e for e in events if e["event_type"] == "tool_call"]) == ops(execution)["tool_calls"]
+    )
+
+
+def test_f_tel_3_f_tel_4_a_router_s_events_are_soe_s():
+    execution = start({"wf": {"R": {"node_type": "router", "event_triggers": ["GO"],
+                                    "event_emissions": [{"signal_name": "NEXT"}]}}},
+                      ["GO"])  # fmt: skip
+    run(execution)
+    assert taken_events(execution) == [
+        {"event_type": "orchestration_start", "workflow_name": "wf"},
+        {"event_type": "signals_broadcast", "signals": ["GO"]},
+        {"event_type": "node_execution", "node_name": "R", "node_type": "router"},
+        {"event_type": "node_execution", "node_type": "router"},
+        {"event_type": "signals_broadcast", "signals": ["NEXT"]},
+    ]
+
+
+def test_f_tel_4_an_llm_node_s_events_follow_soe_s_sequence():
+    """node_execution, the schema warning, llm_call, the render warning, the emission
+    (soe_temporal adds one llm_response per model call, which SOE does not log)."""
+    node = {"node_type": "llm", "event_triggers": ["GO"], "prompt": "Use {{ context.gone }}",
+            "output_field": "answer", "event_emissions": [{"signal_name": "DONE"}]}  # fmt: skip
+    execution = start({"wf": {"L": node}}, ["GO"])
+    [call] = execution.process_pending()
+    execution.complete_call(call.call_id, LlmOutcome("ok", '{"answer": "x"}'))
+    kinds = [e["event_type"] for e in taken_events(execution) if e["event_type"] != "llm_response"]
+    assert kinds == ["orchestration_start", "signals_broadcast", "node_execution",
+                     "context_warning", "llm_call", "context_warning", "signals_broadcast"]  # fmt: skip
+
+
+def test_a_tool_node_records_one_tool_call_per_attempt():
+    """soe_temporal's own tool events (SOE logs tool_call once, then node_error per retry:
+    README, Differences)."""
+    registry = {"wf": {"T": {**TOOL["wf"]["T"], "event_emissions": [{"signal_name": "DONE"}]}}}
+    execution = start(registry, ["GO"])
+    run(execution, {"work": lambda: 1})
+    assert [e["event_type"] for e in taken_events(execution)] == [
+        "orchestration_start", "signals_broadcast", "node_execution", "tool_call",
+        "signals_broadcast",
+    ]  # fmt: skip
+
+
+def test_f_exec_13_each_node_takes_only_its_own_failures():
+    """A router's condition error is a false condition; a tool's failure takes its failure
+    path, an llm node's model error its llm_failure_signal; a failure downstream of a node
+    is never that node's (our Q-8/Q-9 fix): the tool is not run again."""
+    registry = {"wf": {
+        "Broken": {"node_type": "router", "event_triggers": ["GO"], "event_emissions": [
+            {"signal_name": "NEVER", "condition": "{{ context.missing.deeper.x }}"}]},
+        "Fails": {"node_type": "tool", "event_triggers": ["GO"], "tool_name": "boom"},
+        "Ask": {"node_type": "llm", "event_triggers": ["GO"], "prompt": "hi",
+                "llm_failure_signal": "LLM_FAILED"},
+        "Works": {"node_type": "tool", "event_triggers": ["GO"], "tool_name": "ok",
+                  "event_emissions": [{"signal_name": "NEXT"}]},
+        "Downstream": {"node_type": "bogus", "event_triggers": ["NEXT"]},
+    }}  # fmt: skip
+
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    def no_model(prompt: str, config: dict) -> str:
+        raise ConnectionError("model down")
+
+    host = ScriptedHost({"boom": {"function": boom, "failure_signal": "TOOL_FAILED"},
+                         "ok": lambda: 1}, call_llm=no_model)  # fmt: skip
+    execution = host.start(registry, ["GO"])
+    host.run()
+    signals = ops(execution)["signals"]
+    assert "NEVER" not in signals
+    assert {"TOOL_FAILED", "LLM_FAILED", "NEXT"} <= set(signals)
+    assert ops(execution)["nodes"]["Works"] == 1
+    [unhandled] = execution.unhandled_failures(1)
+    assert unhandled.node_name == "Downstream"

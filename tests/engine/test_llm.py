@@ -109,6 +109,13 @@ def test_f_proto_8_every_retry_gets_the_same_config():
     assert retry.config == call.config == {**llm_node(model="m", retries=2), "name": "L"}
 
 
+def test_f_exec_7_f_api_5_f_cfg_7_the_node_config_reaches_the_model_with_its_name():
+    """The node's whole config, unknown keys included, plus ``name`` (which overwrites a
+    user ``name`` key), as SOE hands it to call_llm."""
+    execution, call = begin({"L": llm_node(name="mine", temperature=0.2, vendor_key="x")})
+    assert call.config == {**llm_node(temperature=0.2, vendor_key="x"), "name": "L"}
+
+
 def test_f_llm_1_identity_system_prompt_travels_with_the_call():
     _, call = begin({"L": llm_node(identity="triage")}, identities={"triage": "You triage."})
     assert call.system_prompt == "You triage."
@@ -919,6 +926,7 @@ def test_f_schema_3_missing_entry_uses_the_untyped_wrapper():
 
 
 def test_q_39_top_level_description_not_shown_to_the_model():
+    """F-SCHEMA-4: the bare typed value is asked for; its top-level description is not shown."""
     schema = {"out": {"type": "string", "description": "SECRET-HINT"}}
     _, call = begin({"L": llm_node(output_field="out")}, context_schema=schema)
     assert "SECRET-HINT" not in call.prompt

@@ -93,6 +93,17 @@ def test_f_sig_2_q_3_fix_multi_line_condition_is_evaluated_by_a_router():
     assert ops(execution)["signals"] == ["GO", "SMALL"]
 
 
+def test_f_sig_5_emissions_are_walked_in_order_into_one_list_duplicates_kept():
+    emissions = [
+        {"signal_name": "A"},
+        {"signal_name": "B", "condition": "when the user is happy"},  # plain text: emitted
+        {"signal_name": "C", "condition": "{{ context.x > 1 }}"},
+        {"signal_name": "D", "condition": "{{ context.x > 5 }}"},
+        {"signal_name": "A"},
+    ]
+    assert programmatic_emission(emissions, {"x": [3]}) == ["A", "B", "C", "A"]
+
+
 def test_f_sig_1_absent_null_or_empty_condition_is_unconditional():
     emissions = [
         {"signal_name": "A"},

@@ -416,3 +416,57 @@ def test_f_tool_6_accumulating_or_unknown_tools_get_the_whole_history():
         execution.context["args"].append({"a": 2})
         execution.learn_tools(known)
         assert _parameter_field_call(execution).parameter_history == [{"a": 1}, {"a": 2}]
+
+
+# -- F-TOOL-2, F-TOOL-13, F-SIG-8, F-SCHEMA-7 -----------------------------------------
+
+
+def test_f_tool_2_counts_the_call_then_tries_then_takes_the_failure_path():
+    """Resolve parameters, count one tool call, run the attempts, then fail with the
+    failure signal: in that order, once per node execution."""
+    tool = flaky(failures=5)
+    registry = {"wf": {"T": tool_node(parameters={"n": "{{ context.n }}"},
+                                      output_field="out")}}  # fmt: skip
+    execution = start(registry, ["GO"], {"n": 7})
+    calls = run(execution, {"work": {"function": tool, "max_retries": 2,
+                                     "failure_signal": "GAVE_UP"}})  # fmt: skip
+    assert [c.attempt for c in calls] == [1, 2, 3]
+    assert all(c.parameters == {"n": "7"} for c in calls)
+    assert ops(execution)["tool_calls"] == 1
+    assert ops(execution)["signals"] == ["GO", "GAVE_UP"]
+    assert execution.context["out"] == ["boom 3"]
+
+
+def test_f_tool_13_a_builtin_through_a_tool_node_takes_its_arguments_from_a_field():
+    """Arguments from context_parameter_field, the returned mapping is the result."""
+    node = tool_node("soe_update_context", context_parameter_field="change",
+                     output_field="status")  # fmt: skip
+    execution = start({"wf": {"T": node}}, ["GO"], {"change": {"updates": {"note": "hi"}}})
+    assert run(execution) == []  # ran in the execution
+    assert execution.context["note"] == ["hi"]
+    assert execution.context["status"] == [{"status": "updated", "fields": ["note"]}]
+
+
+def test_f_tool_13_a_builtin_s_exception_is_the_tool_node_s_failure():
+    node = tool_node("soe_remove_workflow", parameters={"workflow_name": "nope"},
+                     output_field="out")  # fmt: skip
+    execution = start({"wf": {"T": node}}, ["GO"])
+    run(execution)
+    assert execution.context["out"] == ["Workflow 'nope' not found in workflows registry"]
+    assert ops(execution)["errors"] == 1
+
+
+def test_f_sig_8_a_tool_node_emits_plain_text_conditions_without_asking_a_model():
+    node = tool_node(event_emissions=[{"signal_name": "DONE", "condition": "when finished"}])
+    execution = start({"wf": {"T": node}}, ["GO"])
+    calls = run(execution, {"work": lambda: 1})
+    assert [c.tool_name for c in calls] == ["work"]  # no model call among them
+    assert ops(execution)["signals"] == ["GO", "DONE"]
+
+
+def test_f_schema_7_the_context_schema_never_checks_a_tool_s_output():
+    execution = start({"wf": {"T": tool_node(output_field="count")}}, ["GO"],
+                      context_schema={"count": "integer"})  # fmt: skip
+    run(execution, {"work": lambda: "not a number"})
+    assert execution.context["count"] == ["not a number"]
+    assert execution.state.failures == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..emissions import programmatic_emission
+from ..events import RouterRan
 from ..host import Fired, NodeHost
 from ..state import Firing
 
@@ -16,4 +17,5 @@ def fire_router(host: NodeHost, firing: Firing, conversation: list[dict[str, Any
     The node counter was incremented before this call, so a router sees its own count
     (F-NODE-2). Routers never write, so the live context is their snapshot.
     """
+    host.record(RouterRan())
     return Fired(tuple(programmatic_emission(firing.config.get("event_emissions"), host.context)))
