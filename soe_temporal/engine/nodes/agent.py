@@ -22,7 +22,6 @@ from ...llm.response import (
 from ..builtins import describe_builtin, is_builtin
 from ..calls import settle, start_tool_call
 from ..commands import CallLlm, CallTool, Command, LlmOutcome, ToolOutcome
-from ..context import write_field
 from ..events import (
     AgentStageAnswered,
     AgentStarted,
@@ -38,7 +37,7 @@ from ..prompts import prompt_context
 from ..signatures import ToolDescription
 from ..state import Firing, ToolFacts
 from ..templates import render_prompt
-from .llm import DEFAULT_RETRIES, EmissionPlan, fail_llm_node, schema_entry
+from .llm import DEFAULT_RETRIES, EmissionPlan, fail_llm_node, save_and_emit, schema_entry
 
 ROUTER_MODEL = ResponseModel(
     schema={
@@ -414,18 +413,8 @@ def _respond(host: NodeHost, running: RunningAgent) -> CallLlm:
 
 def _finish(host: NodeHost, running: RunningAgent, answer: Answer) -> None:
     """F-AGENT-8: save the output, emit; no conversation turn is saved for agents."""
-    config = running.firing.config
-    output_field = config.get("output_field")
-    if output_field and answer.output is not None:
-        host.write_output(output_field, answer.output)
-    conditions_context = running.snapshot if running.snapshot is not None else host.context
-    if output_field and running.snapshot is not None:
-        write_field(running.snapshot, output_field, answer.output)
     assert running.plan is not None
-    signals = running.plan.signals(
-        config.get("event_emissions"), conditions_context, answer.selected_signals
-    )
-    host.emit(signals, running.firing.cascade)
+    save_and_emit(host, running.firing, running.snapshot, running.plan, answer)
 
 
 def _record_response(host: NodeHost, running: RunningAgent, status: str, error: str) -> None:

@@ -205,14 +205,7 @@ def _record_call(host: NodeHost, running: RunningLlmCall, status: str, error: st
 
 
 def _succeed(host: NodeHost, running: RunningLlmCall, answer: Answer) -> None:
-    """F-LLM-5..8: save the output, record the turn, emit."""
-    config = running.firing.config
-    output_field = config.get("output_field")
-    if output_field and answer.output is not None:
-        host.write_output(output_field, answer.output)
-    conditions_context = running.snapshot if running.snapshot is not None else host.context
-    if output_field and running.snapshot is not None:
-        write_field(running.snapshot, output_field, answer.output)  # Q-40: even a null
+    """F-LLM-5..8: record the turn, save the output, emit."""
     if running.history_enabled:
         host.append_conversation(
             [
@@ -220,10 +213,29 @@ def _succeed(host: NodeHost, running: RunningLlmCall, answer: Answer) -> None:
                 {"role": "assistant", "content": str(answer.output)},
             ]
         )
-    signals = running.plan.signals(
+    save_and_emit(host, running.firing, running.snapshot, running.plan, answer)
+
+
+def save_and_emit(
+    host: NodeHost,
+    firing: Firing,
+    snapshot: dict[str, Any] | None,
+    plan: EmissionPlan,
+    answer: Answer,
+) -> None:
+    """F-LLM-5..8, F-AGENT-8: the answer goes to output_field (and into the node's
+    snapshot, even a null, Q-40, so conditions see it), then the node's signals go out."""
+    config = firing.config
+    output_field = config.get("output_field")
+    if output_field and answer.output is not None:
+        host.write_output(output_field, answer.output)
+    if output_field and snapshot is not None:
+        write_field(snapshot, output_field, answer.output)
+    conditions_context = snapshot if snapshot is not None else host.context
+    signals = plan.signals(
         config.get("event_emissions"), conditions_context, answer.selected_signals
     )
-    host.emit(signals, running.firing.cascade)
+    host.emit(signals, firing.cascade)
 
 
 def fail_llm_node(host: NodeHost, firing: Firing, error: str) -> None:
