@@ -15,6 +15,8 @@ from temporalio.service import RPCError
 
 from .engine.builtins import is_builtin
 from .engine.calls import ToolParameterError, builtin_arguments
+from .engine.size import json_size
+from .engine.state import EngineSettings
 from .llm.providers import LlmProvider, LlmProviderError
 from .temporal.payloads import (
     CONVERSATION_QUERY,
@@ -37,7 +39,7 @@ from .temporal.payloads import (
     ToolOptions,
     WorkerOptions,
 )
-from .temporal.serialization import NotJsonData, json_size, to_json_data
+from .temporal.serialization import NotJsonData, to_json_data
 from .tools.invoke import invoke
 from .tools.io_builtins import run_io_builtin
 from .tools.registry import (
@@ -48,8 +50,8 @@ from .tools.registry import (
     shape_arguments,
 )
 
-# Temporal refuses payloads over 2 MiB; stay well under it.
-MAX_RESULT_BYTES = 1_500_000
+# No result is kept that no execution could hold (large ones go to the payload store).
+MAX_RESULT_BYTES = EngineSettings().max_state_bytes
 HEARTBEAT_EVERY_SECONDS = 1.0
 
 
@@ -197,8 +199,8 @@ class SoeActivities:
         if size > MAX_RESULT_BYTES:
             raise ApplicationError(
                 f"The result of tool '{request.tool_name}' is {size} bytes of JSON, over the "
-                f"{MAX_RESULT_BYTES}-byte limit for values kept in an execution (Temporal "
-                "refuses payloads over 2 MiB). Store large data elsewhere and return a reference.",
+                f"{MAX_RESULT_BYTES}-byte limit for values kept in an execution "
+                "(max_state_bytes). Store large data elsewhere and return a reference.",
                 details,
                 type=TOOL_RESULT_INVALID,
                 non_retryable=True,

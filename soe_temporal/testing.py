@@ -8,6 +8,7 @@ async with SoeTestEnvironment(tools_registry={"greet": greet}) as env:
 
 from __future__ import annotations
 
+import tempfile
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import timedelta
@@ -19,7 +20,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from .client import SoeClient
+from .engine.state import EngineSettings
 from .servers.binaries import test_server_path
+from .temporal.payload_store import PayloadStoreSpec, payload_store_from
 from .worker import create_worker
 
 
@@ -36,8 +39,10 @@ class SoeTestEnvironment:
         continue_as_new_after_events: int | None = None,
         cascade_limit: int = 10_000,
         agent_iteration_limit: int = 500,
+        max_state_bytes: int = EngineSettings().max_state_bytes,
         wait_timeout: timedelta = timedelta(minutes=2),
         environment: WorkflowEnvironment | None = None,
+        payload_store: PayloadStoreSpec = None,
     ) -> None:
         self._call_llm = call_llm
         self._tools_registry = tools_registry
@@ -47,9 +52,13 @@ class SoeTestEnvironment:
             "continue_as_new_after_events": continue_as_new_after_events,
             "cascade_limit": cascade_limit,
             "agent_iteration_limit": agent_iteration_limit,
+            "max_state_bytes": max_state_bytes,
             "wait_timeout": wait_timeout,
         }
         self._shared_environment = environment
+        # None: a temporary directory, removed when the environment closes.
+        self._payload_store = payload_store
+        self._temporary_store: tempfile.TemporaryDirectory[str] | None = None
         self.task_queue = f"soe-test-{uuid.uuid4().hex[:8]}"
         self.environment: WorkflowEnvironment | None = None
         self.worker: Worker | None = None
@@ -57,10 +66,17 @@ class SoeTestEnvironment:
 
     @property
     def client(self) -> Client:
-        assert self.environment is not None, "use `async with SoeTestEnvironment(...)`"
-        return self.environment.client
+        """A Temporal client of the environment, with soe_temporal's data converter and
+        payload store (so it reads what the executions store)."""
+        assert self.soe is not None, "use `async with SoeTestEnvironment(...)`"
+        return self.soe.temporal
 
     async def __aenter__(self) -> SoeTestEnvironment:
+        store = self._payload_store
+        if store is None:
+            self._temporary_store = tempfile.TemporaryDirectory(prefix="soe-payloads-")
+            store = self._temporary_store.name
+        self.payload_store = payload_store_from(store)
         self.environment = (
             self._shared_environment
             or await WorkflowEnvironment.start_time_skipping(
@@ -74,9 +90,15 @@ class SoeTestEnvironment:
             tools_registry=self._tools_registry,
             tool_defaults=self._tool_defaults,
             llm_defaults=self._llm_defaults,
+            payload_store=self.payload_store,
         )
         await self.worker.__aenter__()
-        self.soe = SoeClient(self.environment.client, self.task_queue, **self._client_options)
+        self.soe = SoeClient(
+            self.environment.client,
+            self.task_queue,
+            payload_store=self.payload_store,
+            **self._client_options,
+        )
         return self
 
     async def __aexit__(
@@ -89,6 +111,8 @@ class SoeTestEnvironment:
             await self.worker.__aexit__(exc_type, exc, traceback)
         if self.environment is not None and self._shared_environment is None:
             await self.environment.shutdown()
+        if self._temporary_store is not None:
+            self._temporary_store.cleanup()
 
     async def sleep(self, duration: timedelta) -> None:
         """Let durable time pass at once (timers fire, waiting executions stay waiting)."""

@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 from .activities import SoeActivities
 from .llm.providers import LlmProvider, as_provider
 from .temporal.converter import soe_temporal_client
+from .temporal.payload_store import PayloadStoreSpec
 from .temporal.payloads import DEFAULT_TASK_QUEUE
 from .tools.registry import check_temporal_options, normalize_registry
 from .workflow import SoeWorkflow
@@ -26,6 +27,7 @@ def create_worker(
     tool_defaults: dict[str, Any] | None = None,
     llm_defaults: dict[str, Any] | None = None,
     activity_executor: Executor | None = None,
+    payload_store: PayloadStoreSpec = None,
     **worker_options: Any,
 ) -> Worker:
     """A Temporal worker that runs SOE executions, their tool calls and their LLM calls.
@@ -37,6 +39,9 @@ def create_worker(
     and every LLM call of this worker (``start_to_close_timeout``, ``heartbeat_timeout``,
     ``retry_policy``, ``local``...). Plain tools and plain ``call_llm`` functions run in
     ``activity_executor`` (a thread pool by default), never on the worker's event loop.
+    ``payload_store`` keeps payloads too large for a history (a directory,
+    ``s3://bucket/prefix`` or a store; default: ``SOE_PAYLOAD_STORE``, else
+    ``.soe-temporal/payloads``): clients of these executions must use the same one.
     Other keyword arguments go to :class:`temporalio.worker.Worker`.
     """
     tools = normalize_registry(tools_registry)
@@ -51,7 +56,7 @@ def create_worker(
         llm_defaults=llm_defaults,
     )
     return Worker(
-        soe_temporal_client(client),
+        soe_temporal_client(client, payload_store),
         task_queue=task_queue,
         workflows=[SoeWorkflow],
         activities=activities.all(),

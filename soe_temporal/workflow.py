@@ -8,7 +8,6 @@ the next signal; before its history grows large it continues as new with its who
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -82,14 +81,10 @@ from .temporal.payloads import (
     WaitRequest,
     WorkerOptions,
 )
-from .temporal.serialization import json_size
 
 # A tool that could not be called at all: SOE raises before its attempt loop.
 SETUP_FAILURE_TYPES = (TOOL_NOT_FOUND, TOOL_PARAMETER_ERROR)
 _WORKER_OPTIONS_TIMEOUT = timedelta(seconds=30)
-# Keep every activity input, and the state carried over, well under Temporal's 2 MiB limit.
-MAX_CALL_BYTES = 1_500_000
-MAX_CARRY_BYTES = 1_800_000
 # Continue as new here even if the server never suggests it (its hard limits are 51,200
 # events and 50 MiB).
 HISTORY_EVENT_LIMIT = 10_000
@@ -122,6 +117,7 @@ class SoeWorkflow:
                 settings=EngineSettings(
                     cascade_limit=start.cascade_limit,
                     agent_iteration_limit=start.agent_iteration_limit,
+                    max_state_bytes=start.max_state_bytes,
                 ),
                 inherited_context=start.inherited_context,
                 workflows_problem=workflows_problem,
@@ -133,7 +129,6 @@ class SoeWorkflow:
         self._tasks: set[asyncio.Task[None]] = set()
         self._closing = start.closing
         self._continuing = False
-        self._cannot_continue_as_new = False
         # Activity calls started and not finished (the engine also counts nodes whose
         # next call is held back while continuing as new).
         self._executing = 0
@@ -344,8 +339,6 @@ class SoeWorkflow:
 
     def _history_is_long(self) -> bool:
         """When the server suggests it, or (for servers that never do) past our limits."""
-        if self._cannot_continue_as_new:
-            return False
         info = workflow.info()
         limit = self._input.continue_as_new_after_events or HISTORY_EVENT_LIMIT
         return (
@@ -361,27 +354,13 @@ class SoeWorkflow:
         await workflow.wait_condition(
             lambda: self._executing == 0 and workflow.all_handlers_finished()
         )
+        # The state travels as a claim on the payload store, whatever its size.
         carried = SoeWorkflowInput.resuming(
             self._execution.state_to_carry_over(),
             self._input.continue_as_new_after_events,
             self._closing,
         )
-        size = json_size(dataclasses.asdict(carried))
-        if size <= MAX_CARRY_BYTES:
-            workflow.continue_as_new(carried, memo=workflow.memo())
-        # Too large to carry (Temporal refuses payloads over 2 MiB): go on in this run,
-        # which can still grow a long way, and say so where describe() shows it.
-        self._execution.keep_running_here()
-        self._execution.record_execution_problem(
-            f"This execution's state is {size} bytes, too large to continue as new (limit "
-            f"{MAX_CARRY_BYTES}): it goes on in its current history, which Temporal caps at "
-            "51,200 events / 50 MiB. Its context, conversation history or a waiting agent "
-            "holds too much; keep large values out of the context (store references)."
-        )
-        self._cannot_continue_as_new = True
-        self._continuing = False
-        await self._ensure_worker_options()
-        self._start(self._execution.resume_commands())
+        workflow.continue_as_new(carried, memo=workflow.memo())
 
     # -- carrying out the engine's commands --------------------------------------------
 
@@ -498,19 +477,11 @@ class SoeWorkflow:
             context_schema=command.context_schema,
             cascade_limit=self._execution.settings.cascade_limit,
             agent_iteration_limit=self._execution.settings.agent_iteration_limit,
+            max_state_bytes=self._execution.settings.max_state_bytes,
             continue_as_new_after_events=self._input.continue_as_new_after_events,
         )
 
     async def _llm_outcome(self, call: CallLlm) -> LlmOutcome:
-        size = len(call.prompt.encode()) + json_size(call.config)
-        if size > MAX_CALL_BYTES:
-            return LlmOutcome(
-                "failed",
-                error=f"The prompt of node '{call.node_name}' is {size} bytes, over the "
-                f"{MAX_CALL_BYTES}-byte limit for one activity call (Temporal refuses payloads "
-                "over 2 MiB): the context it references or its conversation history grew too "
-                "large. Reference less context, or keep tool results short.",
-            )
         options = self._worker_options or WorkerOptions()
         plan = plan_activity(
             merge_options(DEFAULT_LLM_OPTIONS, options.llm_defaults, call.temporal)
@@ -540,14 +511,6 @@ class SoeWorkflow:
         return LlmOutcome("ok", text=result.text)
 
     async def _tool_outcome(self, call: CallTool) -> ToolOutcome:
-        size = json_size([call.parameters, call.parameter_history])
-        if size > MAX_CALL_BYTES:
-            return ToolOutcome(
-                "setup_failed",
-                error=f"The arguments of tool '{call.tool_name}' (node '{call.node_name}') are "
-                f"{size} bytes, over the {MAX_CALL_BYTES}-byte limit for one activity call "
-                "(Temporal refuses payloads over 2 MiB). Pass a reference to large data instead.",
-            )
         worker_options = self._worker_options or WorkerOptions()
         known = worker_options.tools.get(call.tool_name) or ToolOptions()
         options = merge_options(

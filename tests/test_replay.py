@@ -8,18 +8,23 @@ change compatible (workflow.patched) or, if breaking them is intended, re-record
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from soe_temporal.temporal.converter import soe_data_converter
+from soe_temporal.temporal.payload_store import LocalPayloadStore
 from soe_temporal.workflow import SoeWorkflow
 
-from .histories.record import HERE, SCENARIOS, record
+from .histories.record import HERE, PAYLOADS, SCENARIOS, record
 
 
-def _replayer() -> Replayer:
-    return Replayer(workflows=[SoeWorkflow])
+def _replayer(payloads: Path = PAYLOADS) -> Replayer:
+    """Claims in a history are read from the store it was recorded with."""
+    converter = soe_data_converter(None, LocalPayloadStore(payloads))
+    return Replayer(workflows=[SoeWorkflow], data_converter=converter)
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
@@ -29,11 +34,11 @@ async def test_committed_history_replays(name: str):
     await _replayer().replay_workflow(history)
 
 
-async def test_freshly_recorded_histories_replay():
+async def test_freshly_recorded_histories_replay(tmp_path: Path):
     for name, scenario in SCENARIOS.items():
-        recorded = await record(name, scenario)
+        recorded = await record(name, scenario, tmp_path)
         history = WorkflowHistory.from_json(recorded["workflow_id"], recorded["history"])
-        await _replayer().replay_workflow(history)
+        await _replayer(tmp_path).replay_workflow(history)
 
 
 def test_the_continue_as_new_history_ends_in_continue_as_new():

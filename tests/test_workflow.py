@@ -500,37 +500,46 @@ async def test_f_val_14_invalid_operational_state_in_the_initial_context_is_refu
             )
 
 
-async def test_calls_over_the_payload_limit_fail_the_node_instead_of_the_workflow():
-    """Temporal refuses payloads over 2 MiB; a call that large fails its node clearly."""
-    big = "x" * 1_000_000
+async def test_a_result_past_the_state_limit_takes_the_node_s_failure_path():
+    """max_state_bytes is the one size limit left: a write that would pass it fails the
+    node that makes it, through its failure path, naming the size and the limit; the
+    execution stays open and takes later signals. Large calls themselves are fine: their
+    payloads go to the payload store."""
     config = """
 w:
-  Echo:
+  Fetch:
     node_type: tool
-    event_triggers: [GO]
-    tool_name: echo
-    parameters: {a: "{{ context.big }}", b: "{{ context.big }}"}
-    output_field: echoed
+    event_triggers: [FETCH]
+    tool_name: fetch
+    output_field: page
+    event_emissions: [{signal_name: FETCHED}]
   Think:
     node_type: llm
     event_triggers: [THINK]
-    prompt: "{{ context.big }} {{ context.big }}"
+    prompt: "Think about {{ context.big }}"
+    output_field: thought
+    llm_failure_signal: THOUGHT_TOO_BIG
+  Ping: {node_type: router, event_triggers: [PING], event_emissions: [{signal_name: PONG}]}
 """
-
-    def echo(a: str, b: str) -> int:
-        return len(a) + len(b)
+    fetch = {"function": lambda: "y" * 80_000, "failure_signal": "FETCH_TOO_BIG"}
 
     async with SoeTestEnvironment(
-        call_llm=lambda p, c: '{"output": "x"}', tools_registry={"echo": echo}
+        call_llm=lambda p, c: '{"thought": "%s"}' % ("z" * 80_000),
+        tools_registry={"fetch": fetch},
+        max_state_bytes=100_000,
     ) as env:
-        with pytest.raises(
-            NodeFailedError, match="arguments of tool 'echo'.*over the 1500000-byte limit"
-        ):
-            await env.soe.orchestrate(config, "w", ["GO"], {"big": big}, execution_id="big")
-        with pytest.raises(
-            NodeFailedError, match="prompt of node 'Think'.*over the 1500000-byte limit"
-        ):
-            await env.soe.broadcast_signals("big", ["THINK"])
+        eid = await env.soe.orchestrate(config, "w", ["FETCH"], {"big": "b" * 30_000})
+        await env.soe.broadcast_signals(eid, ["THINK"])
+        await env.soe.broadcast_signals(eid, ["PING"])
+        context = await env.soe.get_context(eid)
+        described = await env.soe.describe(eid)
+    signals = context["__operational__"]["signals"]
+    assert signals == ["FETCH", "FETCH_TOO_BIG", "THINK", "THOUGHT_TOO_BIG", "PING", "PONG"]
+    assert "over its limit of 100000 (max_state_bytes)" in context["page"][0]
+    assert "thought" not in context
+    [fetch_failure, think_failure] = described["failures"]
+    assert fetch_failure["node_name"] == "Fetch" and think_failure["node_name"] == "Think"
+    assert "100000" in think_failure["error"]
 
 
 async def test_a_tool_result_that_cannot_be_kept_is_not_run_again():

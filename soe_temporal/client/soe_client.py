@@ -33,6 +33,8 @@ from ..config import (
 )
 from ..engine.operational import initial_operational_problem, lineage
 from ..engine.signals import signal_list_problem
+from ..engine.size import json_size
+from ..engine.state import EngineSettings
 from ..errors import (
     ConfigError,
     ExecutionNotFoundError,
@@ -41,6 +43,7 @@ from ..errors import (
     WorkerUnavailableError,
 )
 from ..temporal.converter import soe_temporal_client
+from ..temporal.payload_store import PayloadStoreSpec
 from ..temporal.payloads import (
     BROADCAST_UPDATE,
     CLOSE_UPDATE,
@@ -60,12 +63,9 @@ from ..temporal.payloads import (
     SoeWorkflowInput,
     WaitRequest,
 )
-from ..temporal.serialization import NotJsonData, json_size, to_json_data
+from ..temporal.serialization import NotJsonData, to_json_data
 from .explain import explain, server_busy, wait_timeout
 from .tree import wait_for_idle_tree
-
-# Keep the initial context well under Temporal's 2 MiB payload limit.
-MAX_INITIAL_CONTEXT_BYTES = 1_500_000
 
 T = TypeVar("T")
 TREE_WALK_QUERY_TIMEOUT = timedelta(seconds=1)
@@ -85,13 +85,17 @@ class SoeClient:
         cascade_limit: int = 10_000,
         agent_iteration_limit: int = 500,
         continue_as_new_after_events: int | None = None,
+        max_state_bytes: int = EngineSettings().max_state_bytes,
+        payload_store: PayloadStoreSpec = None,
     ) -> None:
-        self.temporal = soe_temporal_client(client)
+        # The workers' payload store: large contexts and results are read from it.
+        self.temporal = soe_temporal_client(client, payload_store)
         self.task_queue = task_queue
         self.wait_timeout = wait_timeout
         self.query_timeout = query_timeout
         self.cascade_limit = cascade_limit
         self.agent_iteration_limit = agent_iteration_limit
+        self.max_state_bytes = max_state_bytes
         self.continue_as_new_after_events = continue_as_new_after_events
 
     # -- starting -------------------------------------------------------------------
@@ -118,7 +122,7 @@ class SoeClient:
             raise ConfigError("Either 'config' or 'inherit_config_from_id' must be provided")
         resolved = await self._resolve_config(config, inherit_config_from_id)
         check_initial_workflow(resolved, initial_workflow_name)
-        context = _checked_context(initial_context)
+        context = _checked_context(initial_context, self.max_state_bytes)
         inherited = None
         if inherit_context_from_id:
             inherited = await self._inherited_context(inherit_context_from_id)
@@ -131,6 +135,7 @@ class SoeClient:
             context_schema=resolved.context_schema,
             cascade_limit=self.cascade_limit,
             agent_iteration_limit=self.agent_iteration_limit,
+            max_state_bytes=self.max_state_bytes,
             continue_as_new_after_events=self.continue_as_new_after_events,
             inherited_context=inherited,
             inherit_config_from_id=inherit_config_from_id,
@@ -360,7 +365,7 @@ class _Probe:
         return await self._client.quick_status(execution_id)
 
 
-def _checked_context(context: Mapping[str, Any]) -> dict[str, Any]:
+def _checked_context(context: Mapping[str, Any], max_bytes: int) -> dict[str, Any]:
     try:
         data = to_json_data(dict(context), "initial_context")
     except NotJsonData as error:
@@ -369,9 +374,9 @@ def _checked_context(context: Mapping[str, Any]) -> dict[str, Any]:
     if problem:
         raise ConfigError(problem)
     size = json_size(data)
-    if size > MAX_INITIAL_CONTEXT_BYTES:
+    if size > max_bytes:
         raise ConfigError(
-            f"initial_context is {size} bytes of JSON, over the {MAX_INITIAL_CONTEXT_BYTES}-byte "
-            "limit (Temporal refuses payloads over 2 MiB). Pass references to large data instead."
+            f"initial_context is {size} bytes of JSON, over the execution's state limit of "
+            f"{max_bytes} bytes (max_state_bytes). Pass references to large data instead."
         )
     return copy.deepcopy(data)

@@ -52,6 +52,7 @@ from .operational import (
     main_execution_id,
     record_signals,
 )
+from .size import json_size
 from .state import (
     EngineSettings,
     ExecutionState,
@@ -117,6 +118,8 @@ class Execution:
         self._to_main: list[HistoryAppend] = []
         # The host's clock (workflow time, ISO 8601): deterministic on replay.
         self.clock: Callable[[], str] = lambda: ""
+        # The state's size as JSON, kept up to date by each write (max_state_bytes).
+        self._state_bytes = json_size(state.context) + json_size(state.conversation_history)
         # SOE's one-outcome-at-a-time rule (see complete_call). Executions recorded before
         # soe_temporal kept it left an outcome's signals for the host's next
         # process_pending; their host turns it off so that they replay as recorded.
@@ -197,10 +200,6 @@ class Execution:
             for call_id, running in self._running.items()
         }
         return self.state
-
-    def keep_running_here(self) -> None:
-        """The carry-over did not happen: the waiting nodes stay as they are."""
-        self.state.running = {}
 
     def unhandled_failures(
         self, cascade: int | None = None, since: str | None = None
@@ -287,7 +286,9 @@ class Execution:
         history = self.state.conversation_history
         if append.opening and not history:
             history.append({"role": "system", "content": append.opening})
+            self._state_bytes += len(append.opening)
         history.extend(append.entries)
+        self._state_bytes += json_size(append.entries)
 
     def apply_tree_config_change(self, change: TreeConfigChange) -> None:
         state = self.state
@@ -302,6 +303,7 @@ class Execution:
         with ``__`` are never replaced."""
         for name, history in histories.items():
             if not is_internal_field(name) and isinstance(history, list):
+                self._state_bytes += json_size(history) - json_size(self.context.get(name, []))
                 self.context[name] = copy.deepcopy(history)
         self.state.progress += 1
 
@@ -370,9 +372,31 @@ class Execution:
         if signals:
             self.state.pending.append(PendingBroadcast(list(signals), cascade))
 
+    def state_limit_problem(self, *values: Any) -> str | None:
+        """Why keeping ``values`` would take the state past ``max_state_bytes``, or None."""
+        return self._limit_problem(sum(json_size(value) for value in values))
+
+    def _limit_problem(self, added: int) -> str | None:
+        total, limit = self._state_bytes + added, self.state.settings.max_state_bytes
+        if total <= limit:
+            return None
+        return (
+            f"Keeping this result ({added} bytes of JSON) would make the state of execution "
+            f"'{self.execution_id}' {total} bytes, over its limit of {limit} (max_state_bytes). "
+            "Keep large data outside the context (store it and keep a reference), or raise "
+            "max_state_bytes."
+        )
+
     def write_output(self, field_name: str, value: Any) -> None:
         """The output path of F-CTX-2; a field the parent asked for goes up (F-CHILD-9),
-        each new value once (our Q-28 decision)."""
+        each new value once (our Q-28 decision). A write past ``max_state_bytes`` raises
+        :class:`StateLimitError` (nodes check ``state_limit_problem`` first, to take their
+        failure paths)."""
+        size = json_size(value)
+        problem = self._limit_problem(size)
+        if problem:
+            raise StateLimitError(f"Writing '{field_name}': {problem}")
+        self._state_bytes += size
         write_field(self.context, field_name, value)
         parent = self._parent_link()
         if parent is not None and field_name in (parent.get("context_updates_to_parent") or []):
@@ -568,6 +592,10 @@ class Execution:
         for key in [k for k in firings if int(k) not in live]:
             del firings[key]
         self.state.halted_cascades = [c for c in self.state.halted_cascades if c in live]
+
+
+class StateLimitError(ValueError):
+    """A write would take the execution's state past ``max_state_bytes``."""
 
 
 def _changed(entries: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:

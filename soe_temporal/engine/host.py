@@ -101,6 +101,10 @@ class NodeHost(Protocol):
         """A node's emission (F-NODE-3): one broadcast of its cascade."""
         ...
 
+    def state_limit_problem(self, *values: Any) -> str | None:
+        """Why keeping ``values`` would take the state past its limit, or None."""
+        ...
+
     def write_output(self, field_name: str, value: Any) -> None: ...
 
     def fail_node(

@@ -20,6 +20,9 @@ class EngineSettings:
     cascade_limit: int = 10_000
     # Router-stage decisions one agent run may take (SOE has no limit, Q-19).
     agent_iteration_limit: int = 500
+    # Bytes of JSON the execution's state (its context and conversation) may grow to; a
+    # write that would pass it fails the node that makes it.
+    max_state_bytes: int = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
-"""A data converter that keeps the order of mapping keys.
+"""The one data converter workers, clients, the CLI and the test environment share.
 
-temporalio's JSON converter sorts keys, but SOE's order is meaningful: nodes run in
-declaration order (F-CFG-8, F-EXEC-5) and ``accumulated`` scans context fields in
-insertion order (F-CTX-7). SoeClient and create_worker derive a client with this converter
-from the one they are given, keeping its codec and failure converter.
+It keeps the order of mapping keys: temporalio's JSON converter sorts keys, but SOE's
+order is meaningful (nodes run in declaration order, F-CFG-8, F-EXEC-5; ``accumulated``
+scans context fields in insertion order, F-CTX-7). And it stores large payloads outside
+the history, in the payload store (``payload_store.py``). SoeClient and create_worker
+derive a client with this converter from the one they are given, keeping its codec and
+failure converter.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from temporalio.converter import (
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
 )
+
+from .payload_store import PayloadStore, PayloadStoreSpec, external_storage, payload_store_from
 
 
 class OrderedJSONPlainPayloadConverter(JSONPlainPayloadConverter):
@@ -43,20 +47,36 @@ class OrderedPayloadConverter(CompositePayloadConverter):
         super().__init__(*converters)
 
 
-def ordered_data_converter(base: DataConverter | None = None) -> DataConverter:
+def soe_data_converter(
+    base: DataConverter | None = None, payload_store: PayloadStore | None = None
+) -> DataConverter:
     """``base`` (default: temporalio's) with order-keeping JSON, if it uses the default
-    payload converter; a custom payload converter is left as it is."""
-    base = base or DataConverter.default
-    if base.payload_converter_class is not DefaultPayloadConverter:
-        return base
-    return dataclasses.replace(base, payload_converter_class=OrderedPayloadConverter)
+    payload converter (a custom one is left as it is), and with ``payload_store`` as its
+    external storage, unless ``base`` brings an external storage of its own."""
+    converter = base or DataConverter.default
+    if converter.payload_converter_class is DefaultPayloadConverter:
+        converter = dataclasses.replace(converter, payload_converter_class=OrderedPayloadConverter)
+    if payload_store is not None and converter.external_storage is None:
+        converter = dataclasses.replace(converter, external_storage=external_storage(payload_store))
+    return converter
 
 
-def soe_temporal_client(client: Client) -> Client:
-    """The same connection and namespace as ``client``, with the order-keeping converter."""
+def soe_temporal_client(client: Client, payload_store: PayloadStoreSpec = None) -> Client:
+    """The same connection and namespace as ``client``, with soe_temporal's converter and
+    the payload store ``payload_store`` names (``payload_store_from``), unless the client
+    already stores payloads externally."""
     config = client.config()
-    converter = ordered_data_converter(config["data_converter"])
+    base = config["data_converter"]
+    store = None if base.external_storage is not None else payload_store_from(payload_store)
+    converter = soe_data_converter(base, store)
     if converter is config["data_converter"]:
         return client
     config["data_converter"] = converter
     return Client(**config)
+
+
+def payload_store_of(client: Client) -> PayloadStore | None:
+    """The payload store a client derived here stores large payloads in, if any."""
+    storage = client.data_converter.external_storage
+    drivers = storage.drivers if storage is not None else []
+    return next((d for d in drivers if isinstance(d, PayloadStore)), None)

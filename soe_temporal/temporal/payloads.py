@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.commands import TreeConfigChange
-from ..engine.state import ExecutionState
+from ..engine.state import EngineSettings, ExecutionState
 
 WORKFLOW_TYPE = "SoeWorkflow"
 # The task queue workers poll and clients start executions on, unless told otherwise.
@@ -82,6 +82,8 @@ class SoeWorkflowInput:
     version: int = PAYLOAD_VERSION
     # F-INH-1: the execution whose workflows, identities and schema this one took.
     inherit_config_from_id: str | None = None
+    # Bytes of JSON the state may grow to (EngineSettings.max_state_bytes).
+    max_state_bytes: int = EngineSettings().max_state_bytes
 
     @classmethod
     def resuming(

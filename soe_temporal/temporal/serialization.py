@@ -75,8 +75,3 @@ def _encodes(value: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return True
-
-
-def json_size(value: Any) -> int:
-    """Bytes of ``value`` as compact JSON (payload-size checks)."""
-    return len(json.dumps(value, separators=(",", ":")).encode())

@@ -18,6 +18,8 @@ from soe_temporal.llm.providers.fake import fake_answer
 from soe_temporal.testing import SoeTestEnvironment
 
 HERE = Path(__file__).parent
+# The payloads the recorded histories refer to by claim (payloads over the threshold).
+PAYLOADS = HERE / "payloads"
 EXAMPLES = HERE.parent.parent / "examples"
 
 FLAKY_CONFIG = """
@@ -203,11 +205,14 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-async def record(name: str, scenario: Scenario) -> dict:
+async def record(name: str, scenario: Scenario, payloads: Path = PAYLOADS) -> dict:
     """Run one scenario: {"workflow_id": ..., "history": <its first run's history as JSON>}
-    (the id matters: child ids derive from it)."""
+    (the id matters: child ids derive from it); what it stores goes to ``payloads``."""
     async with SoeTestEnvironment(
-        call_llm=_model, tools_registry=REGISTRY, continue_as_new_after_events=25
+        call_llm=_model,
+        tools_registry=REGISTRY,
+        continue_as_new_after_events=25,
+        payload_store=payloads,
     ) as env:
         eid = await scenario(env)
         description = await env.client.get_workflow_handle(eid).describe()

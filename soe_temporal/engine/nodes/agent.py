@@ -359,6 +359,9 @@ def _after_tool(host: NodeHost, running: RunningAgent, outcome: ToolOutcome) -> 
     outcome = settle(call, outcome, as_text=True)
     if outcome.status == "ok":
         text = outcome.result if isinstance(outcome.result, str) else str(outcome.result)
+        problem = host.state_limit_problem(running.entries, text)
+        if problem:  # the loop keeps every result it sees
+            return _tool_error(host, running, f"Error executing {running.tool_name}: {problem}")
         preview = text[:RESULT_PREVIEW_CHARACTERS] + (
             "..." if len(text) > RESULT_PREVIEW_CHARACTERS else ""
         )
@@ -414,6 +417,10 @@ def _respond(host: NodeHost, running: RunningAgent) -> CallLlm:
 def _finish(host: NodeHost, running: RunningAgent, answer: Answer) -> None:
     """F-AGENT-8: save the output, emit; no conversation turn is saved for agents."""
     assert running.plan is not None
+    problem = host.state_limit_problem(answer.output)
+    if problem:
+        fail_llm_node(host, running.firing, problem)
+        return
     save_and_emit(host, running.firing, running.snapshot, running.plan, answer)
 
 

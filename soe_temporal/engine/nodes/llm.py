@@ -196,6 +196,11 @@ def apply_llm_outcome(
         )
         return []
     _record_call(host, running, "ok", "")
+    turn = [running.rendered_prompt, answer.output] if running.history_enabled else []
+    problem = host.state_limit_problem(answer.output, *turn)
+    if problem:
+        fail_llm_node(host, running.firing, problem)
+        return []
     _succeed(host, running, answer)
     return []
 

@@ -95,6 +95,11 @@ def apply_tool_outcome(
         host.fail_node(firing, outcome.error)
         return []
 
+    if outcome.status == "ok" and output_field and outcome.result is not None:
+        problem = host.state_limit_problem(outcome.result)
+        if problem:  # running the tool again would not make it fit
+            outcome = replace(outcome, status="failed", error=problem, result=None, final=True)
+
     if call.attempt == 1:
         count_tool_call(context)
     host.record(
