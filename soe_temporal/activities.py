@@ -18,6 +18,8 @@ from .engine.calls import ToolParameterError, builtin_arguments
 from .engine.size import json_size
 from .engine.state import EngineSettings
 from .llm.providers import LlmProvider, LlmProviderError
+from .temporal.conversation import ConversationReader
+from .temporal.payload_store import PayloadStore
 from .temporal.payloads import (
     CONVERSATION_QUERY,
     LLM_ACTIVITY,
@@ -65,8 +67,11 @@ class SoeActivities:
         llm: LlmProvider | None = None,
         tool_defaults: dict[str, Any] | None = None,
         llm_defaults: dict[str, Any] | None = None,
+        payload_store: PayloadStore | None = None,
     ) -> None:
         self._tools = dict(tools)
+        # Long conversations reach the LLM activity by reference (temporal/conversation.py).
+        self._conversations = ConversationReader(payload_store) if payload_store else None
         self._descriptions = {name: describe_tool(entry) for name, entry in self._tools.items()}
         self._argument_models = {
             name: arguments_model(entry.function) for name, entry in self._tools.items()
@@ -102,6 +107,7 @@ class SoeActivities:
             },
             tool_defaults=self._tool_defaults,
             llm_defaults=self._llm_defaults,
+            conversation_by_reference=self._conversations is not None,
         )
 
     @activity.defn(name=LLM_ACTIVITY)
@@ -115,9 +121,16 @@ class SoeActivities:
                 type=LLM_UNAVAILABLE,
                 non_retryable=True,
             )
+        prompt = request.prompt
+        if request.conversation_head:
+            assert self._conversations is not None  # workers without a store are never asked
+            conversation = await self._conversations.text(
+                request.conversation_head, request.conversation_chunks
+            )
+            prompt = request.prompt_before + conversation + request.prompt_after
         try:
             text = await _with_heartbeats(
-                self._llm.complete(request.prompt, request.config, request.system_prompt)
+                self._llm.complete(prompt, request.config, request.system_prompt)
             )
         except LlmProviderError as error:
             raise ApplicationError(

@@ -11,7 +11,7 @@ from temporalio.worker import Worker
 
 from .activities import SoeActivities
 from .llm.providers import LlmProvider, as_provider
-from .temporal.converter import soe_temporal_client
+from .temporal.converter import payload_store_of, soe_temporal_client
 from .temporal.payload_store import PayloadStoreSpec
 from .temporal.payloads import DEFAULT_TASK_QUEUE
 from .tools.registry import check_temporal_options, normalize_registry
@@ -48,15 +48,17 @@ def create_worker(
     check_temporal_options(tool_defaults or {}, "tool_defaults")
     check_temporal_options(llm_defaults or {}, "llm_defaults")
     executor = activity_executor or ThreadPoolExecutor(max_workers=32, thread_name_prefix="soe")
+    temporal_client = soe_temporal_client(client, payload_store)
     activities = SoeActivities(
         tools,
         executor,
         llm=as_provider(call_llm, executor),
         tool_defaults=tool_defaults,
         llm_defaults=llm_defaults,
+        payload_store=payload_store_of(temporal_client),
     )
     return Worker(
-        soe_temporal_client(client, payload_store),
+        temporal_client,
         task_queue=task_queue,
         workflows=[SoeWorkflow],
         activities=activities.all(),

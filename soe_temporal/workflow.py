@@ -8,6 +8,7 @@ the next signal; before its history grows large it continues as new with its who
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -42,6 +43,7 @@ from .temporal.activity_options import (
     merge_options,
     plan_activity,
 )
+from .temporal.conversation import SplitPrompt, split_prompt
 from .temporal.payloads import (
     BROADCAST_UPDATE,
     CASCADE_EACH_OUTCOME_VERSION,
@@ -80,6 +82,7 @@ from .temporal.payloads import (
     ToolOptions,
     WaitRequest,
     WorkerOptions,
+    WorkflowArguments,
 )
 
 # A tool that could not be called at all: SOE raises before its attempt loop.
@@ -88,6 +91,8 @@ _WORKER_OPTIONS_TIMEOUT = timedelta(seconds=30)
 # Continue as new here even if the server never suggests it (its hard limits are 51,200
 # events and 50 MiB).
 HISTORY_EVENT_LIMIT = 10_000
+# How many conversations' stored heads a run remembers (the agents and identities it serves).
+STORED_HEADS_KEPT = 32
 HISTORY_BYTE_LIMIT = 20 * 1024 * 1024
 
 
@@ -100,16 +105,26 @@ HISTORY_BYTE_LIMIT = 20 * 1024 * 1024
 @workflow.defn(name=WORKFLOW_TYPE, sandboxed=False)
 class SoeWorkflow:
     @workflow.init
-    def __init__(self, start: SoeWorkflowInput) -> None:
+    def __init__(self, start: Any, *parts: Any) -> None:
+        """``parts`` are the registry, the context and the conversation, each a payload of
+        its own (see ``WorkflowArguments``), so each is stored once while unchanged."""
+        start, registry, context, conversation = WorkflowArguments.read(start, parts)
         self._input = start
         info = workflow.info()
         if start.resumed is not None:
-            self._execution = Execution(start.resumed, workflows_problem)
+            state = start.resumed
+            if registry is not None:
+                state.registry = registry
+            if context is not None:
+                state.context = context
+            if conversation is not None:
+                state.conversation_history = conversation
+            self._execution = Execution(state, workflows_problem)
         else:
             self._execution = Execution.start(
                 execution_id=info.workflow_id,
                 workflow_name=start.workflow_name,
-                registry=start.registry,
+                registry=registry if registry is not None else start.registry,
                 initial_context=start.initial_context,
                 initial_signals=start.initial_signals,
                 identities=start.identities,
@@ -134,11 +149,14 @@ class SoeWorkflow:
         self._executing = 0
         # Signals for other executions (a parent, the main execution), per target, in order.
         self._outbox: dict[str, list[tuple[str, Any]]] = {}
+        # The last chunks of conversations LLM calls have stored, newest last: a stored
+        # chunk's predecessors are stored too (conversation.py). Carried over.
+        self._stored_heads: list[str] = list(start.stored_conversation_heads)
 
     @workflow.run
-    async def run(self, start: SoeWorkflowInput) -> dict[str, Any]:
+    async def run(self, start: Any, *parts: Any) -> dict[str, Any]:
         execution = self._execution
-        if start.resumed is not None:
+        if self._input.resumed is not None:
             # Nodes that were waiting when the last run continued as new call again.
             await self._ensure_worker_options()
             self._start(execution.resume_commands())
@@ -354,13 +372,16 @@ class SoeWorkflow:
         await workflow.wait_condition(
             lambda: self._executing == 0 and workflow.all_handlers_finished()
         )
-        # The state travels as a claim on the payload store, whatever its size.
+        # The state travels as claims on the payload store, whatever its size: its
+        # registry, context and conversation each as a payload of its own.
+        state = dataclasses.replace(self._execution.state_to_carry_over())
+        parts = [state.registry, state.context, state.conversation_history]
+        state.registry, state.context, state.conversation_history = {}, {}, []
         carried = SoeWorkflowInput.resuming(
-            self._execution.state_to_carry_over(),
-            self._input.continue_as_new_after_events,
-            self._closing,
+            state, self._input.continue_as_new_after_events, self._closing
         )
-        workflow.continue_as_new(carried, memo=workflow.memo())
+        carried.stored_conversation_heads = list(self._stored_heads)
+        workflow.continue_as_new(args=[carried, *parts], memo=workflow.memo())
 
     # -- carrying out the engine's commands --------------------------------------------
 
@@ -441,7 +462,7 @@ class SoeWorkflow:
             try:
                 await workflow.start_child_workflow(
                     WORKFLOW_TYPE,
-                    self._child_input(command, child),
+                    args=[self._child_input(command, child), command.registry],
                     id=child.execution_id,
                     task_queue=workflow.info().task_queue,
                     parent_close_policy=workflow.ParentClosePolicy.ABANDON,
@@ -470,7 +491,6 @@ class SoeWorkflow:
     def _child_input(self, command: StartChildren, child: ChildSpec) -> SoeWorkflowInput:
         return SoeWorkflowInput(
             workflow_name=command.child_workflow_name,
-            registry=command.registry,
             initial_signals=list(command.initial_signals),
             initial_context=child.initial_context,
             identities=command.identities,
@@ -495,6 +515,14 @@ class SoeWorkflow:
             config=call.config,
             system_prompt=call.system_prompt,
         )
+        split = split_prompt(call.prompt) if options.conversation_by_reference else None
+        if split is not None:
+            stored = set(self._stored_heads)
+            known = max((i for i, c in enumerate(split.chunks) if c.id in stored), default=-1)
+            request.prompt = ""
+            request.prompt_before, request.prompt_after = split.before, split.after
+            request.conversation_head = split.head
+            request.conversation_chunks = split.chunks[known + 1 :]
         try:
             result = await _start_call(
                 plan,
@@ -508,7 +536,17 @@ class SoeWorkflow:
             return LlmOutcome("failed", error=_activity_failure_text(error))
         except Exception as error:  # never leave a call running forever
             return LlmOutcome("failed", error=f"The LLM call could not run: {error}")
+        if split is not None:
+            self._remember_stored(split)
         return LlmOutcome("ok", text=result.text)
+
+    def _remember_stored(self, split: SplitPrompt) -> None:
+        """The call stored its conversation: remember its last chunk and the one before,
+        since the last is usually partial and grows into another chunk next time, while
+        the one before stays the ancestor of every longer version of the conversation."""
+        remembered = [chunk.id for chunk in split.chunks[-2:]]
+        kept = [head for head in self._stored_heads if head not in remembered]
+        self._stored_heads = [*kept, *remembered][-STORED_HEADS_KEPT:]
 
     async def _tool_outcome(self, call: CallTool) -> ToolOutcome:
         worker_options = self._worker_options or WorkerOptions()

@@ -32,6 +32,8 @@ def free_port() -> int:
 class DevServerInfo:
     settings: DevServerSettings
     server: DevServer
+    # The payload store every worker and client of these tests shares.
+    payloads: Path
 
     @property
     def address(self) -> str:
@@ -39,7 +41,13 @@ class DevServerInfo:
 
     def env(self, **extra: str) -> dict[str, str]:
         """Environment for a soe-temporal process that talks to this server."""
-        return {**os.environ, "TEMPORAL_ADDRESS": self.address, "PYTHONPATH": str(ROOT), **extra}
+        return {
+            **os.environ,
+            "TEMPORAL_ADDRESS": self.address,
+            "PYTHONPATH": str(ROOT),
+            "SOE_PAYLOAD_STORE": str(self.payloads),
+            **extra,
+        }
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -51,7 +59,7 @@ async def dev_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         ui_port=free_port(),
     )
     async with DevServer(settings) as server:
-        yield DevServerInfo(settings, server)
+        yield DevServerInfo(settings, server, tmp_path_factory.mktemp("payloads"))
 
 
 Spawn = Callable[..., subprocess.Popen]

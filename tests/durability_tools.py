@@ -29,12 +29,28 @@ def hold() -> str:
     return "hold done"
 
 
+def big_first() -> str:
+    _ledger("first")
+    return "first " + "p" * 50_000
+
+
+def big_hold(page: str) -> str:
+    """Its arguments and its result are larger than the payload threshold: both travel
+    as claims on the payload store."""
+    _ledger(f"hold started with {len(page)} characters")
+    release = Path(os.environ["SOE_TEST_RELEASE"])
+    while not release.exists():
+        time.sleep(0.05)
+    _ledger("hold finished")
+    return page.upper()
+
+
 def last() -> str:
     _ledger("last")
     return "last done"
 
 
-TOOLS = {"first": first, "hold": hold, "last": last}
+TOOLS = {"first": first, "hold": hold, "last": last, "big_first": big_first, "big_hold": big_hold}
 
 
 def call_llm(prompt: str, config: dict) -> str:

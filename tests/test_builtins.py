@@ -240,8 +240,9 @@ async def test_f_bi_15_list_contexts_on_a_server_with_visibility(dev_server: Dev
 
     client = dev_server.server.client
     queue = f"list-{uuid.uuid4().hex[:6]}"
-    soe = SoeClient(client, queue, wait_timeout=timedelta(minutes=1))
-    async with create_worker(client, queue, tools_registry=REGISTRY):
+    store = dev_server.payloads
+    soe = SoeClient(client, queue, wait_timeout=timedelta(minutes=1), payload_store=store)
+    async with create_worker(client, queue, tools_registry=REGISTRY, payload_store=store):
         other = await soe.orchestrate(config(R=ROUTER), "main", ["PING"], {"user_request": "hi"})
         lister = tool("soe_list_contexts", trigger="LIST", parameters={"include_current": False})
         eid = await soe.orchestrate(config(L=lister), "main", ["START"], {})

@@ -70,7 +70,9 @@ async def test_worker_start_signal_with_the_temporal_cli_context_describe(
         timeout=TIMEOUT,
     )
     assert signalled.returncode == 0, signalled.stderr
-    soe = SoeClient(await Client.connect(dev_server.address), queue)
+    soe = SoeClient(
+        await Client.connect(dev_server.address), queue, payload_store=dev_server.payloads
+    )
     await soe.wait_idle(execution_id)
 
     context = _cli(["context", execution_id], env)
@@ -167,7 +169,9 @@ async def test_thin_worker_and_starter_scripts(dev_server: DevServerInfo, spawn:
     )
     assert started.returncode == 0, started.stderr
     execution_id = started.stdout.strip()
-    soe = SoeClient(await Client.connect(dev_server.address), queue)
+    soe = SoeClient(
+        await Client.connect(dev_server.address), queue, payload_store=dev_server.payloads
+    )
     await soe.wait_idle(execution_id)
     receipt = (await soe.get_context(execution_id))["mail_receipt"]
     assert receipt == [{"accepted": True, "to": "a@b.c", "subject": "Order 3", "urgent": True}]

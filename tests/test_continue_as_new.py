@@ -227,5 +227,8 @@ w:
     assert [len(blob) for blob in context["blob"]] == [700_000] * 4
     assert described["failures"] == [] and described["idle"] is True
     assert started.workflow_execution_started_event_attributes.continued_execution_run_id
-    [carried] = started.workflow_execution_started_event_attributes.input.payloads
-    assert carried.ByteSize() < 1_000  # a claim, not 2.8 MB of state
+    payloads = started.workflow_execution_started_event_attributes.input.payloads
+    # the input, the registry, the context (2.8 MB) and the conversation: claims and
+    # small payloads, not megabytes
+    assert len(payloads) == 4
+    assert all(payload.ByteSize() < 1_000 for payload in payloads)

@@ -60,7 +60,9 @@ async def test_killed_worker_mid_tool_call_resumes_on_a_new_worker_without_repea
         SOE_TEST_RELEASE=str(release),
     )
     worker = spawn([str(BIN / "soe-temporal"), "worker"], env, stderr=subprocess.DEVNULL)
-    soe = SoeClient(await Client.connect(dev_server.address), queue)
+    soe = SoeClient(
+        await Client.connect(dev_server.address), queue, payload_store=dev_server.payloads
+    )
     eid = await soe.orchestrate(CHAIN, "chain", ["START"], {}, wait=False)
 
     await _until(lambda: "hold started" in ledger.read_text(), "the held call to start")
@@ -84,6 +86,68 @@ async def test_killed_worker_mid_tool_call_resumes_on_a_new_worker_without_repea
         "hold finished",
         "last",
     ]
+
+
+BIG_CHAIN = """
+chain:
+  First:
+    node_type: tool
+    event_triggers: [START]
+    tool_name: big_first
+    output_field: first
+    event_emissions: [{signal_name: FIRST_DONE}]
+  Hold:
+    node_type: tool
+    event_triggers: [FIRST_DONE]
+    tool_name: big_hold
+    parameters: {page: "{{ context.first }}"}
+    output_field: hold
+    temporal: {heartbeat_timeout: 2s}
+"""
+
+
+async def test_killed_worker_mid_call_with_stored_payloads_resumes_from_the_store(
+    dev_server: DevServerInfo, spawn: Spawn, tmp_path: Path
+):
+    """The held call's 50 KB arguments are a claim in the history: the new worker reads
+    them from the payload store, and its 50 KB result goes there too."""
+    ledger, release = tmp_path / "ledger.txt", tmp_path / "release"
+    ledger.touch()
+    queue = f"durable-big-{uuid.uuid4().hex[:6]}"
+    env = dev_server.env(
+        SOE_TASK_QUEUE=queue,
+        SOE_TOOLS="tests.durability_tools:TOOLS",
+        SOE_TEST_LEDGER=str(ledger),
+        SOE_TEST_RELEASE=str(release),
+    )
+    worker = spawn([str(BIN / "soe-temporal"), "worker"], env, stderr=subprocess.DEVNULL)
+    soe = SoeClient(
+        await Client.connect(dev_server.address), queue, payload_store=dev_server.payloads
+    )
+    eid = await soe.orchestrate(BIG_CHAIN, "chain", ["START"], {}, wait=False)
+
+    await _until(lambda: "hold started" in ledger.read_text(), "the held call to start")
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    release.touch()
+    spawn([str(BIN / "soe-temporal"), "worker"], env, stderr=subprocess.DEVNULL)
+    await soe.wait_idle(eid)
+
+    context = await soe.get_context(eid)
+    assert context["hold"] == [("first " + "p" * 50_000).upper()]
+    assert ledger.read_text().splitlines() == [
+        "first",
+        "hold started with 50006 characters",
+        "hold started with 50006 characters",
+        "hold finished",
+    ]
+    history = await soe.temporal.get_workflow_handle(eid).fetch_history()
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.input.payloads[0]
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert scheduled and all(p.ByteSize() < 1_000 for p in scheduled)  # claims, not 50 KB
 
 
 LLM_CHAIN = """
@@ -116,7 +180,9 @@ async def test_killed_worker_mid_llm_call_pays_for_no_completed_call_twice(
         SOE_TEST_RELEASE=str(release),
     )
     worker = spawn([str(BIN / "soe-temporal"), "worker"], env, stderr=subprocess.DEVNULL)
-    soe = SoeClient(await Client.connect(dev_server.address), queue)
+    soe = SoeClient(
+        await Client.connect(dev_server.address), queue, payload_store=dev_server.payloads
+    )
     eid = await soe.orchestrate(LLM_CHAIN, "chain", ["START"], {}, wait=False)
 
     await _until(lambda: "llm Slow" in ledger.read_text(), "the held model call to start")
@@ -158,7 +224,9 @@ async def test_killed_worker_mid_agent_loop_repeats_no_completed_llm_or_tool_cal
         SOE_TEST_RELEASE=str(release),
     )
     worker = spawn([str(BIN / "soe-temporal"), "worker"], env, stderr=subprocess.DEVNULL)
-    soe = SoeClient(await Client.connect(dev_server.address), queue)
+    soe = SoeClient(
+        await Client.connect(dev_server.address), queue, payload_store=dev_server.payloads
+    )
     eid = await soe.orchestrate(AGENT, "agent", ["START"], {}, wait=False)
 
     await _until(lambda: "hold started" in ledger.read_text(), "the agent's tool call to start")

@@ -17,11 +17,16 @@ CHILDREN = 1000
 async def test_a_fan_out_of_1000_children_completes(dev_server: DevServerInfo, capsys):
     client = dev_server.server.client
     queue = f"scale-{uuid.uuid4().hex[:6]}"
-    soe = SoeClient(client, queue, wait_timeout=timedelta(minutes=15))
+    store = dev_server.payloads
+    soe = SoeClient(client, queue, wait_timeout=timedelta(minutes=15), payload_store=store)
     config = load_config(fan_out_config(CHILDREN))
     # Room in the workflow cache for the whole tree: a full cache stalls the worker.
     async with create_worker(
-        client, queue, max_concurrent_workflow_tasks=200, max_cached_workflows=2 * CHILDREN
+        client,
+        queue,
+        max_concurrent_workflow_tasks=200,
+        max_cached_workflows=2 * CHILDREN,
+        payload_store=store,
     ):
         started = time.perf_counter()
         eid = await soe.orchestrate(config, "parent", ["BEGIN"], {"items": list(range(CHILDREN))})

@@ -128,7 +128,6 @@ class SoeClient:
             inherited = await self._inherited_context(inherit_context_from_id)
         start = SoeWorkflowInput(
             workflow_name=initial_workflow_name,
-            registry=resolved.workflows,
             initial_signals=list(initial_signals),
             initial_context=context,
             identities=resolved.identities,
@@ -145,7 +144,7 @@ class SoeClient:
         try:
             await self.temporal.start_workflow(
                 WORKFLOW_TYPE,
-                start,
+                args=[start, resolved.workflows],  # the config as a payload of its own
                 id=execution_id,
                 task_queue=self.task_queue,
                 memo={

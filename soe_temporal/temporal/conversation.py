@@ -13,15 +13,18 @@ square, and the history holds a claim per call whatever the conversation's size.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .payload_store import PayloadStore
+
 # Characters of the conversation's JSON text per chunk: only the last, partial chunk of a
 # conversation is stored again when it grows.
-CHUNK_CHARACTERS = 16 * 1024
+CHUNK_CHARACTERS = 4 * 1024
 _FIELD = '"conversation_history":"'
 _END = '"}'
 
@@ -113,3 +116,28 @@ class ChunkCache:
         while self._characters > self._max and len(self._chunks) > 1:
             _, evicted = self._chunks.popitem(last=False)
             self._characters -= len(evicted.text)
+
+
+class ConversationReader:
+    """Puts a conversation back together in the LLM activity, from the chunks a call
+    brings and those the payload store (or this worker's cache) already has."""
+
+    def __init__(self, store: PayloadStore, cache: ChunkCache | None = None) -> None:
+        self._store = store
+        self._cache = cache or ChunkCache()
+
+    async def text(self, head: str, new_chunks: list[ConversationChunk]) -> str:
+        """The conversation's JSON text ending with chunk ``head``; ``new_chunks`` are
+        stored first (again, harmlessly, if a retried call stored them already)."""
+        await asyncio.gather(*(self._store.put_blob(c.id, chunk_bytes(c)) for c in new_chunks))
+        self._cache.put(new_chunks)
+        texts: list[str] = []
+        current = head
+        while current:
+            chunk = self._cache.get(current)
+            if chunk is None:
+                chunk = chunk_from_bytes(current, await self._store.get_blob(current))
+                self._cache.put([chunk])
+            texts.append(chunk.text)
+            current = chunk.previous
+        return "".join(reversed(texts))

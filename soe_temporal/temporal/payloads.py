@@ -7,8 +7,11 @@ defaults; never rename, retype or remove one (see DESIGN.md and STYLE.md §4).
 from dataclasses import dataclass, field
 from typing import Any
 
+from temporalio.converter import value_to_type
+
 from ..engine.commands import TreeConfigChange
 from ..engine.state import EngineSettings, ExecutionState
+from .conversation import ConversationChunk
 
 WORKFLOW_TYPE = "SoeWorkflow"
 # The task queue workers poll and clients start executions on, unless told otherwise.
@@ -84,6 +87,8 @@ class SoeWorkflowInput:
     inherit_config_from_id: str | None = None
     # Bytes of JSON the state may grow to (EngineSettings.max_state_bytes).
     max_state_bytes: int = EngineSettings().max_state_bytes
+    # On resume: the last conversation chunks the previous runs' LLM calls stored.
+    stored_conversation_heads: list[str] = field(default_factory=list)
 
     @classmethod
     def resuming(
@@ -95,6 +100,24 @@ class SoeWorkflowInput:
             continue_as_new_after_events=continue_as_new_after_events,
             closing=closing,
         )
+
+
+class WorkflowArguments:
+    """SoeWorkflow's arguments: its input, then (optionally) the registry, the context
+    and the conversation, each a payload of its own. A payload store keeps each once while
+    it stays unchanged: the config shared by a fan-out's children, the context of an idle
+    execution carried over a continue-as-new. Executions started with the input alone
+    (before these parts existed) carry everything in it."""
+
+    @staticmethod
+    def read(
+        start: Any, parts: tuple[Any, ...]
+    ) -> tuple[SoeWorkflowInput, dict[str, Any] | None, dict[str, Any] | None, list[Any] | None]:
+        """Decoded without type hints (their number varies), so typed here."""
+        if not isinstance(start, SoeWorkflowInput):
+            start = value_to_type(SoeWorkflowInput, start)
+        registry, context, conversation = (list(parts) + [None, None, None])[:3]
+        return start, registry, context, conversation
 
 
 @dataclass
@@ -141,6 +164,13 @@ class LlmCallInput:
     prompt: str
     config: dict[str, Any]
     system_prompt: str | None = None
+    # A long conversation travels by reference (``conversation.py``): the prompt is then
+    # prompt_before + the chain of chunks ending at conversation_head + prompt_after, and
+    # ``prompt`` is empty; conversation_chunks are the chunks the store may not have yet.
+    prompt_before: str = ""
+    prompt_after: str = ""
+    conversation_head: str = ""
+    conversation_chunks: list[ConversationChunk] = field(default_factory=list)
 
 
 @dataclass
@@ -170,6 +200,8 @@ class WorkerOptions:
     tools: dict[str, ToolOptions] = field(default_factory=dict)
     tool_defaults: dict[str, Any] = field(default_factory=dict)
     llm_defaults: dict[str, Any] = field(default_factory=dict)
+    # The worker's LLM activity reads conversations by reference from its payload store.
+    conversation_by_reference: bool = False
 
 
 @dataclass
