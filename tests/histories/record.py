@@ -60,11 +60,21 @@ def _flaky() -> str:
     raise RuntimeError("flaky by design")
 
 
-REGISTRY = {**TOOLS, "flaky": {"function": _flaky, "max_retries": 1, "failure_signal": "FAILED"}}
+def _bulky() -> str:
+    return "bulky " * 2_000
+
+
+REGISTRY = {
+    **TOOLS,
+    "flaky": {"function": _flaky, "max_retries": 1, "failure_signal": "FAILED"},
+    "bulky": _bulky,
+}
 
 
 def _model(prompt: str, config: dict) -> str:
     """The fake model's answers, after one unreadable answer per node (a validation retry)."""
+    if config.get("identity") == "talker":
+        return _long_model(prompt, config)
     if "Your previous response was" not in prompt:
         return "not JSON at all"
     return fake_answer(prompt)
@@ -190,6 +200,42 @@ async def fan_in(env: SoeTestEnvironment) -> str:
     return await env.soe.orchestrate(FAN_IN_CONFIG, "join", ["START"], {})
 
 
+STORED_CONFIG = """
+workflows:
+  big:
+    Fetch:
+      node_type: tool
+      event_triggers: [START]
+      tool_name: bulky
+      output_field: page
+      event_emissions: [{signal_name: FETCHED}]
+    Talk:
+      node_type: llm
+      event_triggers: [FETCHED, SAID]
+      prompt: "Go on"
+      identity: talker
+      output_field: said
+      event_emissions:
+        - signal_name: SAID
+          condition: "{{ context.__operational__.nodes.Talk < 4 }}"
+identities:
+  talker: "You talk at length."
+"""
+
+
+def _long_model(prompt: str, config: dict) -> str:
+    """A 6 KB answer, after one unreadable one (as the other scenarios' model)."""
+    if "Your previous response was" not in prompt:
+        return "not JSON at all"
+    return json.dumps({"said": "said " + "more " * 1_200})
+
+
+async def stored_payloads(env: SoeTestEnvironment) -> str:
+    """Payloads over the threshold are claims (a 12 KB tool result, 6 KB answers, the
+    state carried over), and the conversation travels as stored chunks."""
+    return await env.soe.orchestrate(STORED_CONFIG, "big", ["START"], {})
+
+
 SCENARIOS: dict[str, Scenario] = {
     "approval": approval,
     "notify": notify,
@@ -202,6 +248,7 @@ SCENARIOS: dict[str, Scenario] = {
     "self_evolving": self_evolving,
     "builtins": builtins,
     "fan_in": fan_in,
+    "stored_payloads": stored_payloads,
 }
 
 
