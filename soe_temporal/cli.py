@@ -44,7 +44,9 @@ from .engine.events import (
 )
 from .errors import ConfigError, SoeError
 from .llm.providers import provider_from_environment
+from .servers.codec import CodecServer
 from .servers.devserver import DevServer, DevServerSettings, port_in_use
+from .temporal.payload_store import payload_store_from
 from .worker import DEFAULT_TASK_QUEUE, create_worker
 
 EXIT_ERROR = 1
@@ -118,6 +120,24 @@ async def dev_command(args: argparse.Namespace) -> int:
             f"data in {settings.database}, log in {settings.log_file}. Ctrl-C to stop."
         )
         await _until_stopped()
+    return 0
+
+
+async def codec_server_command(args: argparse.Namespace) -> int:
+    """Temporal's codec-server protocol over the payload store, so the Web UI and
+    ``temporal workflow show --codec-endpoint`` show stored payloads instead of claims."""
+    store = payload_store_from(None)
+    server = CodecServer(store, args.host, args.port, args.cors_origin)
+    _say(
+        f"codec server on {server.url} for the payload store {store.describe()}: give it to "
+        f"`temporal workflow show --codec-endpoint {server.url}` or the Web UI's codec "
+        "endpoint setting. Ctrl-C to stop."
+    )
+    server.start()
+    try:
+        await _until_stopped()
+    finally:
+        server.stop()
     return 0
 
 
@@ -368,6 +388,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     add("dev", dev_command, "run the embedded Temporal dev server (data kept in a file)")
     add("worker", worker_command, "run a worker (tools from SOE_TOOLS)")
+    codec = add(
+        "codec-server",
+        codec_server_command,
+        "serve Temporal's codec protocol so the UI and `temporal` show stored payloads",
+    )
+    codec.add_argument("--host", default="127.0.0.1")
+    codec.add_argument("--port", type=int, default=8888)
+    codec.add_argument(
+        "--cors-origin",
+        default="*",
+        help="the Web UI's origin, e.g. http://localhost:8233 (default: any)",
+    )
     start = add("start", start_command, "start an execution and print its id")
     starting(start)
     start.add_argument("--wait", action="store_true", help="wait until the execution is idle")

@@ -6,6 +6,7 @@ history per call nor get an execution terminated."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import uuid
 from datetime import timedelta
@@ -15,6 +16,8 @@ from typing import Any
 from temporalio.client import Client
 
 from soe_temporal import SoeClient, create_worker
+from soe_temporal.servers.codec import CodecServer
+from soe_temporal.temporal.payload_store import LocalPayloadStore
 
 from .conftest import BIN, DevServerInfo
 
@@ -165,3 +168,49 @@ async def test_a_context_grown_to_20_mb_by_1000_writes_can_be_read_signalled_and
     assert described["failures"] == [] and described["status"] == "RUNNING"
     assert final["__operational__"]["signals"][-2:] == ["PING", "PONG"]
     assert final["pages"] == context["pages"]
+
+
+def _payload_texts(value: Any) -> str:
+    """Every payload's data in a history as `temporal workflow show --output json` prints
+    it (base64), decoded and joined."""
+    if isinstance(value, dict):
+        found = [_payload_texts(v) for k, v in value.items() if k != "data"]
+        if isinstance(value.get("data"), str) and "metadata" in value:
+            found.append(base64.b64decode(value["data"]).decode(errors="replace"))
+        return "\n".join(found)
+    if isinstance(value, list):
+        return "\n".join(_payload_texts(v) for v in value)
+    return ""
+
+
+async def test_the_codec_server_shows_stored_payloads_to_temporal_s_own_tools(
+    dev_server: DevServerInfo, tmp_path: Path
+):
+    """`temporal workflow show --codec-endpoint` shows the stored payloads themselves, as
+    the Web UI does with the same endpoint; without it, only claims."""
+    client = dev_server.server.client
+    queue = f"codec-{uuid.uuid4().hex[:6]}"
+    soe = SoeClient(client, queue, payload_store=tmp_path)
+    marker = "a-value-only-the-store-holds"
+    config = "keep:\n  R: {node_type: router, event_triggers: [GO], event_emissions: [{signal_name: X}]}\n"
+    async with create_worker(client, queue, payload_store=tmp_path):
+        eid = await soe.orchestrate(config, "keep", ["GO"], {"notes": marker + " " + "x" * 10_000})
+    server = CodecServer(LocalPayloadStore(tmp_path), port=0)
+    server.start()
+    try:
+        shown = {}
+        for codec in (None, server.url):
+            args = [str(BIN / "temporal"), "workflow", "show", "--workflow-id", eid,
+                    "--address", dev_server.address, "--output", "json"]  # fmt: skip
+            if codec:
+                args += ["--codec-endpoint", codec]
+            process = await asyncio.create_subprocess_exec(
+                *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+            )
+            out, err = await asyncio.wait_for(process.communicate(), 60)
+            assert process.returncode == 0, err.decode()
+            shown[codec] = _payload_texts(json.loads(out))
+    finally:
+        server.stop()
+    assert marker not in shown[None]  # a claim, not the payload
+    assert marker in shown[server.url]
