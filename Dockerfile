@@ -22,11 +22,13 @@ COPY --chown=soe:soe soe_temporal ./soe_temporal
 COPY --chown=soe:soe examples ./examples
 COPY --chown=soe:soe workers ./workers
 
-RUN pip install --no-cache-dir . \
+# [s3]: the payload store on S3-compatible object storage (MinIO in docker-compose).
+RUN pip install --no-cache-dir ".[s3]" \
  && chown soe:soe /app
 
 USER soe
 
 # Configuration comes from the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
-# SOE_TASK_QUEUE, SOE_TOOLS, SOE_LLM, OPENAI_API_KEY, OPENAI_BASE_URL, SOE_LLM_MODEL.
+# SOE_TASK_QUEUE, SOE_TOOLS, SOE_LLM, OPENAI_API_KEY, OPENAI_BASE_URL, SOE_LLM_MODEL,
+# SOE_PAYLOAD_STORE (+ AWS_* for s3://).
 CMD ["soe-temporal", "worker"]
