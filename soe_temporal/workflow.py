@@ -8,7 +8,6 @@ the next signal; before its history grows large it continues as new with its who
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -105,26 +104,19 @@ HISTORY_BYTE_LIMIT = 20 * 1024 * 1024
 @workflow.defn(name=WORKFLOW_TYPE, sandboxed=False)
 class SoeWorkflow:
     @workflow.init
-    def __init__(self, start: Any, *parts: Any) -> None:
-        """``parts`` are the registry, the context and the conversation, each a payload of
-        its own (see ``WorkflowArguments``), so each is stored once while unchanged."""
-        start, registry, context, conversation = WorkflowArguments.read(start, parts)
+    def __init__(self, start: Any, *pieces: Any) -> None:
+        """``pieces`` are the large values of the input, each a payload of its own
+        (``WorkflowArguments``), so each is stored once while it stays the same."""
+        start = WorkflowArguments.read(start, pieces)
         self._input = start
         info = workflow.info()
         if start.resumed is not None:
-            state = start.resumed
-            if registry is not None:
-                state.registry = registry
-            if context is not None:
-                state.context = context
-            if conversation is not None:
-                state.conversation_history = conversation
-            self._execution = Execution(state, workflows_problem)
+            self._execution = Execution(start.resumed, workflows_problem)
         else:
             self._execution = Execution.start(
                 execution_id=info.workflow_id,
                 workflow_name=start.workflow_name,
-                registry=registry if registry is not None else start.registry,
+                registry=start.registry,
                 initial_context=start.initial_context,
                 initial_signals=start.initial_signals,
                 identities=start.identities,
@@ -154,7 +146,7 @@ class SoeWorkflow:
         self._stored_heads: list[str] = list(start.stored_conversation_heads)
 
     @workflow.run
-    async def run(self, start: Any, *parts: Any) -> dict[str, Any]:
+    async def run(self, start: Any, *pieces: Any) -> dict[str, Any]:
         execution = self._execution
         if self._input.resumed is not None:
             # Nodes that were waiting when the last run continued as new call again.
@@ -372,16 +364,15 @@ class SoeWorkflow:
         await workflow.wait_condition(
             lambda: self._executing == 0 and workflow.all_handlers_finished()
         )
-        # The state travels as claims on the payload store, whatever its size: its
-        # registry, context and conversation each as a payload of its own.
-        state = dataclasses.replace(self._execution.state_to_carry_over())
-        parts = [state.registry, state.context, state.conversation_history]
-        state.registry, state.context, state.conversation_history = {}, {}, []
+        # The state travels as claims on the payload store, whatever its size, in pieces
+        # so that what did not change since the last run is not stored again.
         carried = SoeWorkflowInput.resuming(
-            state, self._input.continue_as_new_after_events, self._closing
+            self._execution.state_to_carry_over(),
+            self._input.continue_as_new_after_events,
+            self._closing,
         )
         carried.stored_conversation_heads = list(self._stored_heads)
-        workflow.continue_as_new(args=[carried, *parts], memo=workflow.memo())
+        workflow.continue_as_new(args=WorkflowArguments.write(carried), memo=workflow.memo())
 
     # -- carrying out the engine's commands --------------------------------------------
 
@@ -462,7 +453,7 @@ class SoeWorkflow:
             try:
                 await workflow.start_child_workflow(
                     WORKFLOW_TYPE,
-                    args=[self._child_input(command, child), command.registry],
+                    args=WorkflowArguments.write(self._child_input(command, child)),
                     id=child.execution_id,
                     task_queue=workflow.info().task_queue,
                     parent_close_policy=workflow.ParentClosePolicy.ABANDON,
@@ -491,6 +482,7 @@ class SoeWorkflow:
     def _child_input(self, command: StartChildren, child: ChildSpec) -> SoeWorkflowInput:
         return SoeWorkflowInput(
             workflow_name=command.child_workflow_name,
+            registry=command.registry,
             initial_signals=list(command.initial_signals),
             initial_context=child.initial_context,
             identities=command.identities,

@@ -62,6 +62,7 @@ from ..temporal.payloads import (
     IdleReport,
     SoeWorkflowInput,
     WaitRequest,
+    WorkflowArguments,
 )
 from ..temporal.serialization import NotJsonData, to_json_data
 from .explain import explain, server_busy, wait_timeout
@@ -128,6 +129,7 @@ class SoeClient:
             inherited = await self._inherited_context(inherit_context_from_id)
         start = SoeWorkflowInput(
             workflow_name=initial_workflow_name,
+            registry=resolved.workflows,
             initial_signals=list(initial_signals),
             initial_context=context,
             identities=resolved.identities,
@@ -144,7 +146,7 @@ class SoeClient:
         try:
             await self.temporal.start_workflow(
                 WORKFLOW_TYPE,
-                args=[start, resolved.workflows],  # the config as a payload of its own
+                args=WorkflowArguments.write(start),
                 id=execution_id,
                 task_queue=self.task_queue,
                 memo={

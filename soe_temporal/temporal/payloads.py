@@ -4,6 +4,7 @@ Each is persisted in workflow histories, so each is a durable contract: add fiel
 defaults; never rename, retype or remove one (see DESIGN.md and STYLE.md §4).
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ from temporalio.converter import value_to_type
 from ..engine.commands import TreeConfigChange
 from ..engine.state import EngineSettings, ExecutionState
 from .conversation import ConversationChunk
+from .pieces import cut, join
 
 WORKFLOW_TYPE = "SoeWorkflow"
 # The task queue workers poll and clients start executions on, unless told otherwise.
@@ -103,21 +105,22 @@ class SoeWorkflowInput:
 
 
 class WorkflowArguments:
-    """SoeWorkflow's arguments: its input, then (optionally) the registry, the context
-    and the conversation, each a payload of its own. A payload store keeps each once while
-    it stays unchanged: the config shared by a fan-out's children, the context of an idle
-    execution carried over a continue-as-new. Executions started with the input alone
-    (before these parts existed) carry everything in it."""
+    """SoeWorkflow's arguments: its input, with every large value cut into pieces that
+    follow it as arguments of their own (``pieces.py``), so the payload store keeps what
+    stays the same between runs and between children once. Executions started with the
+    input alone (before pieces) read as they were."""
 
     @staticmethod
-    def read(
-        start: Any, parts: tuple[Any, ...]
-    ) -> tuple[SoeWorkflowInput, dict[str, Any] | None, dict[str, Any] | None, list[Any] | None]:
+    def write(start: SoeWorkflowInput) -> list[Any]:
+        value, pieces = cut(dataclasses.asdict(start))
+        return [value, *pieces]
+
+    @staticmethod
+    def read(start: Any, pieces: tuple[Any, ...]) -> SoeWorkflowInput:
         """Decoded without type hints (their number varies), so typed here."""
-        if not isinstance(start, SoeWorkflowInput):
-            start = value_to_type(SoeWorkflowInput, start)
-        registry, context, conversation = (list(parts) + [None, None, None])[:3]
-        return start, registry, context, conversation
+        if isinstance(start, SoeWorkflowInput):
+            return start
+        return value_to_type(SoeWorkflowInput, join(start, list(pieces)))
 
 
 @dataclass

@@ -1,0 +1,86 @@
+"""Large workflow arguments as pieces, each a payload of its own, so the payload store
+keeps what stays the same from one run (or one child) to the next only once.
+
+SOE state grows by appending: a field's history gets one more value, the conversation one
+more turn, a waiting call's prompt a longer conversation. So every list, mapping or text
+of more than ``PIECE_BYTES`` of JSON is cut into pieces from its start (list elements and
+mapping items grouped greedily by size, texts sliced), and an appended value changes only
+the last piece. The argument keeps a marker in each cut value's place; the pieces follow
+it as further arguments, and ``join`` puts the value back together.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# A value of more JSON than this is cut, into pieces of about this size.
+PIECE_BYTES = 64 * 1024
+# The marker of a cut value: a mapping with this one key (a NUL keeps it apart from user
+# data), naming the kind of value and the indices of its pieces.
+_MARK = "\x00soe-pieces"
+
+
+def cut(value: Any) -> tuple[Any, list[Any]]:
+    """``value`` with every large list, mapping or text replaced by a marker, and the
+    pieces the markers name, in order."""
+    pieces: list[Any] = []
+
+    def mark(kind: str, parts: list[Any]) -> dict[str, Any]:
+        indices = list(range(len(pieces), len(pieces) + len(parts)))
+        pieces.extend(parts)
+        return {_MARK: [kind, indices]}
+
+    def grouped(kind: str, items: list[Any], sizes: list[int]) -> dict[str, Any]:
+        groups: list[list[Any]] = [[]]
+        filled = 0
+        for item, size in zip(items, sizes, strict=True):
+            if filled and filled + size > PIECE_BYTES:
+                groups.append([])
+                filled = 0
+            groups[-1].append(item)
+            filled += size
+        return mark(kind, groups)
+
+    def walk(item: Any) -> tuple[Any, int]:
+        """The item as it travels, and about how many bytes of JSON that is."""
+        if isinstance(item, str):
+            if len(item) <= PIECE_BYTES:
+                return item, len(item) + 2
+            slices = [item[i : i + PIECE_BYTES] for i in range(0, len(item), PIECE_BYTES)]
+            return mark("text", slices), 64
+        if isinstance(item, list):
+            walked = [walk(element) for element in item]
+            size = sum(s for _, s in walked) + len(walked) + 1
+            values = [v for v, _ in walked]
+            if size <= PIECE_BYTES:
+                return values, size
+            return grouped("list", values, [s for _, s in walked]), 64
+        if isinstance(item, dict):
+            walked_items = [(key, walk(element)) for key, element in item.items()]
+            size = sum(len(str(key)) + 4 + s for key, (_, s) in walked_items) + 1
+            if size <= PIECE_BYTES:
+                return {key: v for key, (v, _) in walked_items}, size
+            pairs = [[key, v] for key, (v, _) in walked_items]
+            return grouped("items", pairs, [len(str(k)) + 4 + s for k, (_, s) in walked_items]), 64
+        return item, len(json.dumps(item, default=str))
+
+    return walk(value)[0], pieces
+
+
+def join(value: Any, pieces: list[Any]) -> Any:
+    """The value ``cut`` made ``value`` and ``pieces`` of."""
+    if isinstance(value, list):
+        return [join(item, pieces) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if list(value) != [_MARK]:
+        return {key: join(item, pieces) for key, item in value.items()}
+    kind, indices = value[_MARK]
+    parts = [pieces[index] for index in indices]
+    if kind == "text":
+        return "".join(parts)
+    flat = [item for part in parts for item in part]
+    if kind == "list":
+        return [join(item, pieces) for item in flat]
+    return {key: join(item, pieces) for key, item in flat}
