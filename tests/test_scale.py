@@ -44,3 +44,23 @@ async def test_a_fan_out_of_1000_children_completes(dev_server: DevServerInfo, c
         print(
             f"\n1,000-child fan-out: {seconds:.0f} s, parent history {events} events in {runs} run(s)"
         )
+
+
+async def test_f_exec_5_a_9000_router_chain_runs_in_one_workflow_task():
+    """A broadcast costs the nodes it triggers (engine/broadcast.py): a cascade of 9,000
+    routers, close to the cascade limit, finishes in the workflow task it starts in, far
+    inside temporalio's 2 s deadlock limit."""
+    from temporalio.api.enums.v1 import EventType
+
+    from benchmarks.bench_engine import router_chain
+    from soe_temporal.testing import SoeTestEnvironment
+
+    nodes = 9_000
+    async with SoeTestEnvironment() as env:
+        eid = await env.soe.orchestrate(router_chain(nodes), "chain", ["S0"], {})
+        context = await env.soe.get_context(eid)
+        history = await env.client.get_workflow_handle(eid).fetch_history()
+    assert context["__operational__"]["nodes"][f"R{nodes - 1}"] == 1
+    kinds = [event.event_type for event in history.events]
+    assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED not in kinds
+    assert kinds.count(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) <= 2  # the cascade, the wait

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from .broadcast import Ended, Frame, TriggerIndex
 from .commands import (
     AppendToHistory,
     Command,
@@ -67,24 +67,6 @@ from .state import (
 FAILURES_KEPT = 100
 
 
-@dataclass
-class _Frame:
-    """One broadcast being walked: its signals and the registry snapshot (F-EXEC-6)."""
-
-    signals: list[str]
-    signal_set: set[str]
-    nodes: list[tuple[str, dict[str, Any]]]
-    position: int = 0
-
-    def next_triggered(self) -> tuple[str, dict[str, Any]] | None:
-        while self.position < len(self.nodes):
-            name, config = self.nodes[self.position]
-            self.position += 1
-            if self.signal_set.intersection(config.get("event_triggers") or ()):
-                return name, config
-        return None
-
-
 def _accept_any_registry(workflows: dict[str, Any]) -> str | None:
     return None
 
@@ -118,6 +100,8 @@ class Execution:
         self._to_main: list[HistoryAppend] = []
         # The host's clock (workflow time, ISO 8601): deterministic on replay.
         self.clock: Callable[[], str] = lambda: ""
+        # Which nodes each signal triggers, for the registry as it is (broadcast.py).
+        self._trigger_index: TriggerIndex | None = None
         # The state's size as JSON, kept up to date by each write (max_state_bytes).
         self._state_bytes = json_size(state.context) + json_size(state.conversation_history)
         # SOE's one-outcome-at-a-time rule (see complete_call). Executions recorded before
@@ -440,8 +424,10 @@ class Execution:
         self.state.children.extend(execution_ids)
 
     def replace_registry(self, registry: dict[str, dict[str, dict[str, Any]]]) -> None:
-        """A built-in's edit (F-BI-3..8): later broadcasts see it (F-EXEC-6, F-BI-22)."""
+        """A built-in's edit (F-BI-3..8): later broadcasts see it (F-EXEC-6, F-BI-22);
+        frames already walking keep the index of the registry they started with."""
         self.state.registry = registry
+        self._trigger_index = None
 
     def workflows_problem(self, workflows: dict[str, Any]) -> str | None:
         return self._workflows_problem(workflows)
@@ -482,11 +468,14 @@ class Execution:
         self._forget_finished_cascades()
         return commands
 
-    def _open(self, signals: list[str]) -> _Frame:
+    def _open(self, signals: list[str]) -> Frame:
         record_signals(self.context, signals)
         self.record(SignalsBroadcast(list(signals)))
-        workflow = self.state.registry.get(self.state.workflow_name, {})
-        return _Frame(list(signals), set(signals), list(workflow.items()))
+        index = self._trigger_index
+        if index is None:
+            workflow = self.state.registry.get(self.state.workflow_name, {})
+            index = self._trigger_index = TriggerIndex.of(workflow)
+        return Frame(list(signals), index, index.triggered(signals))
 
     def _broadcast(self, signals: list[str], cascade: int) -> list[Command]:
         commands: list[Command] = []
@@ -494,7 +483,10 @@ class Execution:
         while stack:
             triggered = stack[-1].next_triggered()
             if triggered is None:
-                self._forward_to_parent(stack.pop().signals)
+                done = stack.pop()
+                self._forward_to_parent(done.signals)
+                for ended in done.then_forward.all() if done.then_forward else ():
+                    self._forward_to_parent(ended)
                 continue
             node_name, config = triggered
             firing = Firing(self.state.workflow_name, node_name, config, cascade)
@@ -508,7 +500,11 @@ class Execution:
                 self._fail_unexpectedly(firing, error)
                 continue
             if fired.signals:  # a router's signals, broadcast at once (nested)
-                stack.append(self._open(list(fired.signals)))
+                nested = self._open(list(fired.signals))
+                if stack[-1].walked:  # nothing left here: the nested frame ends it
+                    ended = stack.pop()
+                    nested.then_forward = Ended(ended.signals, ended.then_forward)
+                stack.append(nested)
             if fired.call is not None:
                 commands.append(fired.call)
         return commands

@@ -167,7 +167,7 @@ def test_f_exec_6_later_broadcasts_use_the_changed_registry():
     registry = {"wf": {"Old": router(["GO"])}}
     execution = start(registry, ["GO"])
     run(execution)
-    execution.state.registry["wf"]["New"] = router(["GO"])
+    execution.replace_registry({"wf": {**execution.registry["wf"], "New": router(["GO"])}})
     execution.deliver(["GO"])
     run(execution)
     assert ops(execution)["nodes"] == {"Old": 2, "New": 1}
