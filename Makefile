@@ -44,6 +44,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_nodes
 	$(BIN)/python -m benchmarks.bench_fanout
+	$(BIN)/python -m benchmarks.bench_engine
+	$(BIN)/python -m benchmarks.bench_signals
 
 clean:
 	rm -rf $(VENV) .pytest_cache .soe-temporal

@@ -56,6 +56,7 @@ from .temporal.payloads import (
     MEMO_MAIN_ID,
     MEMO_PARENT_ID,
     MEMO_WORKFLOW,
+    OPTIONS_ONCE_PER_RUN_VERSION,
     READ_HISTORY_ACTIVITY,
     REPLACE_FIELDS_SIGNAL,
     SIGNAL_NAME,
@@ -153,8 +154,8 @@ class SoeWorkflow:
             await self._ensure_worker_options()
             self._start(execution.resume_commands())
         while True:
-            if execution.idle:
-                # A worker's tool options are read again each time an idle execution wakes.
+            if execution.idle and self._input.version < OPTIONS_ONCE_PER_RUN_VERSION:
+                # Version 2 read a worker's tool options again each time it woke.
                 self._worker_options = None
             await workflow.wait_condition(
                 lambda: (

@@ -21,17 +21,31 @@ from soe_temporal.workflow import SoeWorkflow
 from .histories.record import HERE, PAYLOADS, SCENARIOS, record
 
 
-def _replayer(payloads: Path = PAYLOADS) -> Replayer:
+class _ReadOnlyStore(LocalPayloadStore):
+    """The committed store, read as recorded: what replay encodes anew is written to
+    ``scratch``, never into the repository."""
+
+    def __init__(self, directory: Path, scratch: Path) -> None:
+        super().__init__(directory)
+        self._scratch = LocalPayloadStore(scratch)
+
+    async def put_blob(self, digest: str, data: bytes) -> None:
+        await self._scratch.put_blob(digest, data)
+
+
+def _replayer(payloads: Path) -> Replayer:
     """Claims in a history are read from the store it was recorded with."""
     converter = soe_data_converter(None, LocalPayloadStore(payloads))
     return Replayer(workflows=[SoeWorkflow], data_converter=converter)
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
-async def test_committed_history_replays(name: str):
+async def test_committed_history_replays(name: str, tmp_path: Path):
     recorded = json.loads((HERE / f"{name}.json").read_text())
     history = WorkflowHistory.from_json(recorded["workflow_id"], recorded["history"])
-    await _replayer().replay_workflow(history)
+    converter = soe_data_converter(None, _ReadOnlyStore(PAYLOADS, tmp_path))
+    replayer = Replayer(workflows=[SoeWorkflow], data_converter=converter)
+    await replayer.replay_workflow(history)
 
 
 async def test_freshly_recorded_histories_replay(tmp_path: Path):

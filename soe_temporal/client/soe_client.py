@@ -215,16 +215,23 @@ class SoeClient:
         except (RPCError, WorkflowUpdateFailedError) as error:
             raise await self._explain(execution_id, error) from None
         # The signals' cascade, and whatever failed below this execution since they arrived.
-        await self._wait(execution_id, report.cascade, since=report.now)
+        await self._wait(execution_id, report.cascade, since=report.now, root_report=report)
 
     async def wait_idle(self, execution_id: str) -> None:
         """Wait until the execution and every execution below it are idle."""
         await self._wait(execution_id, cascade=None)
 
-    async def _wait(self, execution_id: str, cascade: int | None, since: str | None = None) -> None:
+    async def _wait(
+        self,
+        execution_id: str,
+        cascade: int | None,
+        since: str | None = None,
+        root_report: IdleReport | None = None,
+    ) -> None:
         """Wait until the tree under ``execution_id`` is idle; raise NodeFailedError for the
-        unhandled failures of ``cascade`` there, and of anything below it since ``since``."""
-        walk = wait_for_idle_tree(_Probe(self), execution_id, cascade, since)
+        unhandled failures of ``cascade`` there, and of anything below it since ``since``.
+        ``root_report`` is what the root already answered (a broadcast waits for idle)."""
+        walk = wait_for_idle_tree(_Probe(self), execution_id, cascade, since, root_report)
         failures = await self._bounded(execution_id, walk)
         if failures:
             raise NodeFailedError(execution_id, failures)

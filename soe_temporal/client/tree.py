@@ -34,12 +34,19 @@ class TreeProbe(Protocol):
 
 
 async def wait_for_idle_tree(
-    probe: TreeProbe, root: str, cascade: int | None, since: str | None
+    probe: TreeProbe,
+    root: str,
+    cascade: int | None,
+    since: str | None,
+    root_report: IdleReport | None = None,
 ) -> list[dict[str, Any]]:
     """Wait until the tree under ``root`` is idle; returns the unhandled failures of
     ``cascade`` at the root and of anything below it since ``since``, each naming its
-    execution."""
+    execution. ``root_report`` is the root's idle report when the caller has one already
+    (a broadcast that waited): the first walk uses it, so an execution without children is
+    asked nothing more."""
     previous: dict[str, int] | None = None
+    known_root = root_report if root_report is not None and root_report.idle else None
     limit = asyncio.Semaphore(TREE_WALK_CONCURRENCY)
     while True:
         progress: dict[str, int] = {}
@@ -48,12 +55,13 @@ async def wait_for_idle_tree(
         while level:
             reports = await asyncio.gather(
                 *(
-                    probe.wait_idle(eid, WaitRequest(cascade))
+                    _root_report(probe, root, cascade, known_root)
                     if eid == root
                     else _descendant_report(probe, eid, since, limit)
                     for eid in level
                 )
             )
+            known_root = None
             next_level: list[str] = []
             for eid, report in zip(level, reports, strict=True):
                 if report is None:  # closed
@@ -65,6 +73,12 @@ async def wait_for_idle_tree(
         if len(progress) <= 1 or progress == previous:
             return failures
         previous = progress
+
+
+async def _root_report(
+    probe: TreeProbe, root: str, cascade: int | None, known: IdleReport | None
+) -> IdleReport | None:
+    return known if known is not None else await probe.wait_idle(root, WaitRequest(cascade))
 
 
 async def _descendant_report(

@@ -42,8 +42,11 @@ SUMMARY_QUERY = "soe_summary"
 # 2: each outcome's cascade runs as soon as the outcome is applied (F-EXEC-3). Executions
 # started with version 1 keep version 1's order, so their histories replay; their next
 # run after a continue-as-new is started with the current version.
-PAYLOAD_VERSION = 2
+# 3: a worker's tool and LLM options are read once per run (at the first call that needs
+# them), not again each time an idle execution wakes; a continue-as-new reads them anew.
+PAYLOAD_VERSION = 3
 CASCADE_EACH_OUTCOME_VERSION = 2
+OPTIONS_ONCE_PER_RUN_VERSION = 3
 
 # ApplicationError types of failed activities, which the workflow tells apart.
 TOOL_NOT_FOUND = "ToolNotFound"

@@ -115,3 +115,19 @@ async def test_failures_below_the_root_are_those_unhandled_since_the_call():
     ]
     failures = await wait_for_idle_tree(tree, "root", cascade=1, since="2026-01-02T00:00:00")
     assert [(f["execution_id"], f["node_name"]) for f in failures] == [("child", "New")]
+
+
+async def test_a_lone_execution_that_already_answered_is_asked_nothing_more():
+    """A broadcast waits for idle itself: its report is the whole walk of a childless tree."""
+    tree = ScriptedTree({"root": []})
+    report = IdleReport(1, True, progress=3, failures=[failure("A")], children=[])
+    failures = await wait_for_idle_tree(tree, "root", 1, "", root_report=report)
+    assert tree.asked == []
+    assert [f["node_name"] for f in failures] == ["A"]
+
+
+async def test_with_children_the_root_s_report_saves_only_the_first_question():
+    tree = ScriptedTree({"root": ["child"], "child": []})
+    report = IdleReport(1, True, progress=1, children=["child"])
+    await wait_for_idle_tree(tree, "root", 1, "", root_report=report)
+    assert [eid for kind, eid, _ in tree.asked if kind == "wait" and eid == "root"] == ["root"]

@@ -1,0 +1,187 @@
+"""Signal-to-idle cost on many waiting executions, soe_temporal against a hand-written
+temporalio workflow that takes the same signal by an update and runs the same tool.
+
+N executions wait (SOE's approval pattern: "executions stop, not pause"); each round sends
+every one of them a signal that triggers a router and a tool node (``broadcast_signals(...,
+wait=True)``), against an update to a hand-written workflow whose handler calls the same
+no-op activity. Reported per signal: latency (median of the round), history events, and
+the CPU time of this process (client and workers both run here), min/median/max over the
+rounds. Side by side on one embedded dev server:
+
+    python -m benchmarks.bench_signals --executions 2000 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from temporalio import activity, workflow
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from soe_temporal import SoeClient, create_worker, load_config
+from soe_temporal.servers.devserver import DevServer, DevServerSettings
+
+CONFIG = """
+waiting:
+  Wait: {node_type: router, event_triggers: [START], event_emissions: [{signal_name: WAITING}]}
+  Route: {node_type: router, event_triggers: [PING], event_emissions: [{signal_name: WORK}]}
+  Work: {node_type: tool, event_triggers: [WORK], tool_name: noop, output_field: out}
+"""
+
+
+async def noop() -> str:
+    return "ok"
+
+
+@activity.defn(name="bench.signal_noop")
+async def noop_activity() -> str:
+    return "ok"
+
+
+@workflow.defn(name="HandWrittenWaiting", sandboxed=False)
+class HandWrittenWaiting:
+    """Waits; an update runs the router's decision and the tool, then answers."""
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.closing = False
+
+    @workflow.update
+    async def ping(self) -> int:
+        self.out.append(
+            await workflow.execute_activity(
+                noop_activity, start_to_close_timeout=timedelta(seconds=30)
+            )
+        )
+        return len(self.out)
+
+    @workflow.signal
+    def close(self) -> None:
+        self.closing = True
+
+    @workflow.run
+    async def run(self) -> int:
+        await workflow.wait_condition(lambda: self.closing and workflow.all_handlers_finished())
+        return len(self.out)
+
+
+@dataclass
+class Round:
+    latency: float
+    events: float
+    cpu: float
+
+
+async def _events(client: Client, ids: list[str]) -> int:
+    return sum(
+        [len((await client.get_workflow_handle(i).fetch_history()).events) for i in ids[:20]]
+    )
+
+
+async def _round(client: Client, ids: list[str], send, concurrency: int) -> Round:
+    before = await _events(client, ids)
+    limit = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+
+    async def one(execution_id: str) -> None:
+        async with limit:
+            started = time.perf_counter()
+            await send(execution_id)
+            latencies.append(time.perf_counter() - started)
+
+    cpu = time.process_time()
+    await asyncio.gather(*(one(i) for i in ids))
+    cpu = time.process_time() - cpu
+    after = await _events(client, ids)
+    return Round(statistics.median(latencies), (after - before) / min(20, len(ids)), cpu / len(ids))
+
+
+def _spread(values: list[float], scale: float = 1, digits: int = 1) -> str:
+    v = [x * scale for x in values]
+    return f"{min(v):.{digits}f}/{statistics.median(v):.{digits}f}/{max(v):.{digits}f}"
+
+
+async def benchmark(client: Client, executions: int, rounds: int, concurrency: int) -> str:
+    soe_queue, hand_queue = f"bench-sig-{uuid.uuid4().hex[:6]}", f"bench-hw-{uuid.uuid4().hex[:6]}"
+    soe = SoeClient(client, soe_queue, wait_timeout=timedelta(minutes=10))
+    config = load_config(CONFIG)
+    cache = 2 * executions + 100
+    async with (
+        create_worker(client, soe_queue, tools_registry={"noop": noop}, max_cached_workflows=cache),
+        Worker(
+            client,
+            task_queue=hand_queue,
+            workflows=[HandWrittenWaiting],
+            activities=[noop_activity],
+            max_cached_workflows=cache,
+        ),  # fmt: skip
+    ):
+        starting = asyncio.Semaphore(concurrency)
+
+        async def start_soe() -> str:
+            async with starting:
+                return await soe.orchestrate(config, "waiting", ["START"], {})
+
+        async def start_hand() -> str:
+            async with starting:
+                handle = await client.start_workflow(
+                    HandWrittenWaiting.run, id=f"hw-{uuid.uuid4().hex}", task_queue=hand_queue
+                )
+                return handle.id
+
+        ours = list(await asyncio.gather(*(start_soe() for _ in range(executions))))
+        theirs = list(await asyncio.gather(*(start_hand() for _ in range(executions))))
+
+        async def signal_soe(execution_id: str) -> None:
+            await soe.broadcast_signals(execution_id, ["PING"])
+
+        async def update_hand(workflow_id: str) -> None:
+            await client.get_workflow_handle(workflow_id).execute_update(HandWrittenWaiting.ping)
+
+        soe_rounds, hand_rounds = [], []
+        for _ in range(rounds):
+            soe_rounds.append(await _round(client, ours, signal_soe, concurrency))
+            hand_rounds.append(await _round(client, theirs, update_hand, concurrency))
+    ratio = [a.latency / b.latency for a, b in zip(soe_rounds, hand_rounds, strict=True)]
+    cpu_ratio = [a.cpu / b.cpu for a, b in zip(soe_rounds, hand_rounds, strict=True)]
+    return "\n".join(
+        [
+            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+            f"{executions} waiting executions each, {concurrency} signals at a time, "
+            f"min/median/max of {rounds} rounds",
+            "| per signal | soe_temporal | hand-written | ratio |",
+            "|---|---|---|---|",
+            f"| latency to idle, ms | {_spread([r.latency for r in soe_rounds], 1000)} | "
+            f"{_spread([r.latency for r in hand_rounds], 1000)} | {_spread(ratio, digits=2)} |",
+            f"| history events | {_spread([r.events for r in soe_rounds])} | "
+            f"{_spread([r.events for r in hand_rounds])} | |",
+            f"| CPU of this process (client + worker), ms | "
+            f"{_spread([r.cpu for r in soe_rounds], 1000, 2)} | "
+            f"{_spread([r.cpu for r in hand_rounds], 1000, 2)} | {_spread(cpu_ratio, digits=2)} |",
+        ]
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--executions", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args()
+    settings = DevServerSettings(database=None, port=17933, ui_port=17934)
+    async with DevServer(settings) as server:
+        assert server.client is not None
+        print(await benchmark(server.client, args.executions, args.rounds, args.concurrency))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
