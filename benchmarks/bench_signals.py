@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import statistics
 import time
 import uuid
@@ -27,6 +25,7 @@ from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from benchmarks.stats import machine, ratios, spread
 from soe_temporal import SoeClient, create_worker, load_config
 from soe_temporal.servers.devserver import DevServer, DevServerSettings
 
@@ -62,6 +61,11 @@ class HandWrittenWaiting:
                 noop_activity, start_to_close_timeout=timedelta(seconds=30)
             )
         )
+        return len(self.out)
+
+    @workflow.update
+    def ready(self) -> int:
+        """Answers once the workflow runs (bench_footprint: it is then cached)."""
         return len(self.out)
 
     @workflow.signal
@@ -105,11 +109,6 @@ async def _round(client: Client, ids: list[str], send, concurrency: int) -> Roun
     return Round(statistics.median(latencies), (after - before) / min(20, len(ids)), cpu / len(ids))
 
 
-def _spread(values: list[float], scale: float = 1, digits: int = 1) -> str:
-    v = [x * scale for x in values]
-    return f"{min(v):.{digits}f}/{statistics.median(v):.{digits}f}/{max(v):.{digits}f}"
-
-
 async def benchmark(client: Client, executions: int, rounds: int, concurrency: int) -> str:
     soe_queue, hand_queue = f"bench-sig-{uuid.uuid4().hex[:6]}", f"bench-hw-{uuid.uuid4().hex[:6]}"
     soe = SoeClient(client, soe_queue, wait_timeout=timedelta(minutes=10))
@@ -151,22 +150,21 @@ async def benchmark(client: Client, executions: int, rounds: int, concurrency: i
         for _ in range(rounds):
             soe_rounds.append(await _round(client, ours, signal_soe, concurrency))
             hand_rounds.append(await _round(client, theirs, update_hand, concurrency))
-    ratio = [a.latency / b.latency for a, b in zip(soe_rounds, hand_rounds, strict=True)]
-    cpu_ratio = [a.cpu / b.cpu for a, b in zip(soe_rounds, hand_rounds, strict=True)]
+    ratio = ratios([r.latency for r in soe_rounds], [r.latency for r in hand_rounds])
+    cpu_ratio = ratios([r.cpu for r in soe_rounds], [r.cpu for r in hand_rounds])
     return "\n".join(
         [
-            f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-            f"{executions} waiting executions each, {concurrency} signals at a time, "
+            f"{machine()}; {executions} waiting executions each, {concurrency} signals at a time, "
             f"min/median/max of {rounds} rounds",
             "| per signal | soe_temporal | hand-written | ratio |",
             "|---|---|---|---|",
-            f"| latency to idle, ms | {_spread([r.latency for r in soe_rounds], 1000)} | "
-            f"{_spread([r.latency for r in hand_rounds], 1000)} | {_spread(ratio, digits=2)} |",
-            f"| history events | {_spread([r.events for r in soe_rounds])} | "
-            f"{_spread([r.events for r in hand_rounds])} | |",
+            f"| latency to idle, ms | {spread([r.latency for r in soe_rounds], 1000, 1)} | "
+            f"{spread([r.latency for r in hand_rounds], 1000, 1)} | {spread(ratio, digits=2)} |",
+            f"| history events | {spread([r.events for r in soe_rounds], digits=1)} | "
+            f"{spread([r.events for r in hand_rounds], digits=1)} | |",
             f"| CPU of this process (client + worker), ms | "
-            f"{_spread([r.cpu for r in soe_rounds], 1000, 2)} | "
-            f"{_spread([r.cpu for r in hand_rounds], 1000, 2)} | {_spread(cpu_ratio, digits=2)} |",
+            f"{spread([r.cpu for r in soe_rounds], 1000, 2)} | "
+            f"{spread([r.cpu for r in hand_rounds], 1000, 2)} | {spread(cpu_ratio, digits=2)} |",
         ]
     )
 

@@ -595,14 +595,21 @@ async def _start_call(
     call: CallTool | CallLlm,
     what: str,
 ) -> ResultT:
-    """One node's call as an activity, local or not as its options say; the id and summary
-    name the node, so the Temporal UI shows which node made the call."""
-    start = workflow.execute_local_activity if plan.local else workflow.execute_activity
-    return await start(
+    """One node's call as an activity, local or not as its options say. The id names the
+    node, so the Temporal UI shows which node made the call; a remote activity's summary
+    names its workflow and what it does too. A local one goes without: its id is what its
+    marker shows, and a summary would be encoded and visited on every call of a chain
+    whose point is to be cheap."""
+    activity_id = f"{call.node_name}/{call.call_id}"
+    if plan.local:
+        return await workflow.execute_local_activity(
+            activity_name, request, result_type=result_type, activity_id=activity_id, **plan.kwargs
+        )
+    return await workflow.execute_activity(
         activity_name,
         request,
         result_type=result_type,
-        activity_id=f"{call.node_name}/{call.call_id}",
+        activity_id=activity_id,
         summary=f"{call.workflow_name}.{call.node_name}: {what}",
         **plan.kwargs,
     )

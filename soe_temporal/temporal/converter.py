@@ -23,11 +23,16 @@ from temporalio.converter import (
     JSONPlainPayloadConverter,
 )
 
+from .dataclass_json import DataclassJSONEncoder, decode, decodes_fast
 from .payload_store import PayloadStore, PayloadStoreSpec, external_storage, payload_store_from
 
 
 class OrderedJSONPlainPayloadConverter(JSONPlainPayloadConverter):
-    """``json/plain`` payloads, keys in insertion order (decoding is unchanged)."""
+    """``json/plain`` payloads, keys in insertion order; dataclasses encoded and
+    soe_temporal's shapes decoded at the cost of their data (``dataclass_json.py``)."""
+
+    def __init__(self) -> None:
+        super().__init__(encoder=DataclassJSONEncoder)
 
     def to_payload(self, value: Any) -> Payload | None:
         return Payload(
@@ -35,16 +40,29 @@ class OrderedJSONPlainPayloadConverter(JSONPlainPayloadConverter):
             data=json.dumps(value, cls=self._encoder, separators=(",", ":")).encode(),
         )
 
+    def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
+        if not decodes_fast(type_hint):
+            return super().from_payload(payload, type_hint)
+        try:
+            value = json.loads(payload.data)
+        except json.JSONDecodeError as error:
+            raise RuntimeError("Failed parsing") from error
+        return decode(type_hint, value)
+
+
+# Stateless, so shared: temporalio builds a payload converter for every serialization
+# context and every external-storage context, several times per workflow task.
+_ORDERED_CONVERTERS = tuple(
+    OrderedJSONPlainPayloadConverter() if isinstance(c, JSONPlainPayloadConverter) else c
+    for c in DefaultPayloadConverter.default_encoding_payload_converters
+)
+
 
 class OrderedPayloadConverter(CompositePayloadConverter):
     """temporalio's default payload converter with order-keeping JSON."""
 
     def __init__(self) -> None:
-        converters = [
-            OrderedJSONPlainPayloadConverter() if isinstance(c, JSONPlainPayloadConverter) else c
-            for c in DefaultPayloadConverter.default_encoding_payload_converters
-        ]
-        super().__init__(*converters)
+        super().__init__(*_ORDERED_CONVERTERS)
 
 
 def soe_data_converter(

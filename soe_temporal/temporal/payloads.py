@@ -8,11 +8,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from temporalio.converter import value_to_type
-
 from ..engine.commands import TreeConfigChange
 from ..engine.state import EngineSettings, ExecutionState
 from .conversation import ConversationChunk
+from .dataclass_json import decode
 from .pieces import cut, join
 
 WORKFLOW_TYPE = "SoeWorkflow"
@@ -123,7 +122,7 @@ class WorkflowArguments:
         """Decoded without type hints (their number varies), so typed here."""
         if isinstance(start, SoeWorkflowInput):
             return start
-        return value_to_type(SoeWorkflowInput, join(start, list(pieces)))
+        return decode(SoeWorkflowInput, join(start, list(pieces)))
 
 
 @dataclass

@@ -1,0 +1,203 @@
+"""What an execution weighs: history bytes per node, replay time per event, and worker
+memory per cached idle execution, soe_temporal against hand-written temporalio workflows.
+
+Side by side, in one run, on one embedded dev server (in memory), workers in this process:
+  - history bytes: a chain of N tool nodes (local and remote) against a hand-written chain
+    of N activities (every run's events, as the server serializes them);
+  - replay: each history replayed by temporalio's Replayer, per event;
+  - memory: K executions waiting for a signal (SOE's approval pattern), each cached by the
+    worker, against K hand-written workflows waiting for an update: Python memory the
+    worker holds for them (tracemalloc), per execution.
+min/median/max of ``--runs`` runs.
+
+    python -m benchmarks.bench_footprint --nodes 50 2000 --waiting 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import time
+import tracemalloc
+import uuid
+
+from temporalio.client import Client, WorkflowHistory
+from temporalio.worker import Replayer, Worker
+
+from benchmarks.bench_nodes import tool_chain
+from benchmarks.bench_signals import CONFIG as WAITING_CONFIG
+from benchmarks.bench_signals import HandWrittenWaiting
+from benchmarks.bench_signals import noop_activity as waiting_activity
+from benchmarks.hand_written import (
+    HandWrittenChainUnsandboxed,
+    HandWrittenLocalChainUnsandboxed,
+    noop,
+    noop_activity,
+)
+from benchmarks.stats import machine, ratios, spread
+from soe_temporal import SoeClient, create_worker, load_config
+from soe_temporal.servers.devserver import DevServer, DevServerSettings
+from soe_temporal.temporal.converter import soe_data_converter
+from soe_temporal.temporal.payload_store import payload_store_of
+from soe_temporal.workflow import SoeWorkflow
+
+
+async def histories(client: Client, workflow_id: str) -> list[WorkflowHistory]:
+    """Every run of ``workflow_id``, first to last."""
+    runs, run_id = [], None
+    while True:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        runs.append(history)
+        started = history.events[0].workflow_execution_started_event_attributes
+        run_id = started.continued_execution_run_id or None
+        if run_id is None:
+            return list(reversed(runs))
+
+
+def history_bytes(runs: list[WorkflowHistory]) -> int:
+    return sum(event.ByteSize() for run in runs for event in run.events)
+
+
+async def replay_seconds_per_event(replayer: Replayer, runs: list[WorkflowHistory]) -> float:
+    started = time.perf_counter()
+    for run in runs:
+        await replayer.replay_workflow(run)
+    return (time.perf_counter() - started) / sum(len(run.events) for run in runs)
+
+
+async def chains(client: Client, soe: SoeClient, hand_queue: str, nodes: int, runs: int):
+    """Bytes per node and replay seconds per event, ours and theirs, local and remote."""
+    ours_replayer = Replayer(
+        workflows=[SoeWorkflow],
+        data_converter=soe_data_converter(None, payload_store_of(soe.temporal)),
+    )
+    theirs_replayer = Replayer(
+        workflows=[HandWrittenChainUnsandboxed, HandWrittenLocalChainUnsandboxed]
+    )
+    rows = {}
+    for kind, local, hand_type in [
+        ("local", True, "HandWrittenLocalChainUnsandboxed"),
+        ("remote", False, "HandWrittenChainUnsandboxed"),
+    ]:
+        if not local and nodes > 200:
+            continue  # a remote chain takes ~50 ms a node on the dev server: bytes are linear
+        config = load_config(tool_chain(nodes, local=local))
+        samples: dict[str, list[float]] = {key: [] for key in ("ob", "tb", "or", "tr")}
+        for _ in range(runs):
+            execution_id = f"fp-soe-{uuid.uuid4().hex[:8]}"
+            await soe.orchestrate(config, "chain", ["START"], {}, execution_id=execution_id)
+            hand_id = f"fp-hand-{uuid.uuid4().hex[:8]}"
+            await client.execute_workflow(hand_type, nodes, id=hand_id, task_queue=hand_queue)
+            ours, theirs = (
+                await histories(soe.temporal, execution_id),
+                await histories(client, hand_id),
+            )
+            samples["ob"].append(history_bytes(ours) / nodes)
+            samples["tb"].append(history_bytes(theirs) / nodes)
+            samples["or"].append(await replay_seconds_per_event(ours_replayer, ours))
+            samples["tr"].append(await replay_seconds_per_event(theirs_replayer, theirs))
+        rows[kind] = samples
+    return rows
+
+
+async def idle_memory(client: Client, soe: SoeClient, queue: str, hand_queue: str, waiting: int):
+    """Python memory per cached idle execution: (ours, theirs), bytes."""
+    config = load_config(WAITING_CONFIG)
+
+    async def held(start) -> float:
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        limit = asyncio.Semaphore(50)
+
+        async def one() -> None:
+            async with limit:
+                await start()
+
+        await asyncio.gather(*(one() for _ in range(waiting)))
+        await asyncio.sleep(1)  # the last workflow tasks complete
+        gc.collect()
+        after = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        return (after - before) / waiting
+
+    async def start_ours() -> None:
+        await soe.orchestrate(config, "waiting", ["START"], {})
+
+    async def start_theirs() -> None:
+        handle = await client.start_workflow(
+            HandWrittenWaiting.run, id=f"fp-w-{uuid.uuid4().hex}", task_queue=hand_queue
+        )
+        await handle.execute_update(HandWrittenWaiting.ready)
+
+    return await held(start_ours), await held(start_theirs)
+
+
+async def benchmark(client: Client, nodes: list[int], runs: int, waiting: int) -> str:
+    queue, hand_queue = f"fp-soe-{uuid.uuid4().hex[:6]}", f"fp-hand-{uuid.uuid4().hex[:6]}"
+    soe = SoeClient(client, queue)
+    cache = 3 * waiting + 100
+    lines = [
+        f"soe_temporal footprint benchmark; {machine()}; min/median/max of {runs} runs",
+        "",
+        "| chain | N | history bytes per node, ours | hand-written | ratio "
+        "| replay µs per event, ours | hand-written | ratio |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    async with (
+        create_worker(client, queue, tools_registry={"noop": noop}, max_cached_workflows=cache),
+        Worker(
+            client,
+            task_queue=hand_queue,
+            workflows=[
+                HandWrittenChainUnsandboxed,
+                HandWrittenLocalChainUnsandboxed,
+                HandWrittenWaiting,
+            ],
+            activities=[noop_activity, waiting_activity],
+            max_cached_workflows=cache,
+        ),
+    ):
+        for n in nodes:
+            for kind, s in (await chains(client, soe, hand_queue, n, runs)).items():
+                lines.append(
+                    f"| {kind} tools | {n} | {spread(s['ob'], digits=0)} | "
+                    f"{spread(s['tb'], digits=0)} | {spread(ratios(s['ob'], s['tb']))} | "
+                    f"{spread(s['or'], 1e6, 1)} | {spread(s['tr'], 1e6, 1)} | "
+                    f"{spread(ratios(s['or'], s['tr']))} |"
+                )
+        ours_memory, theirs_memory = [], []
+        for _ in range(runs):
+            ours, theirs = await idle_memory(client, soe, queue, hand_queue, waiting)
+            ours_memory.append(ours)
+            theirs_memory.append(theirs)
+    lines += [
+        "",
+        f"| worker memory per cached idle execution ({waiting} waiting) | ours | hand-written "
+        "| ratio |",
+        "|---|---|---|---|",
+        f"| KiB (tracemalloc) | {spread(ours_memory, 1 / 1024, 1)} | "
+        f"{spread(theirs_memory, 1 / 1024, 1)} | {spread(ratios(ours_memory, theirs_memory))} |",
+    ]
+    return "\n".join(lines)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--nodes", type=int, nargs="+", default=[50, 2000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--waiting", type=int, default=500)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SOE_BENCH_PORT", "7297")))
+    args = parser.parse_args()
+    settings = DevServerSettings(database=None, port=args.port, ui_port=args.port + 1000)
+    async with DevServer(settings) as server:
+        assert server.client is not None
+        print(await benchmark(server.client, args.nodes, args.runs, args.waiting))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

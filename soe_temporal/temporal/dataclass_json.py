@@ -1,0 +1,165 @@
+"""Dataclasses to and from JSON at the cost of the data, not of the type.
+
+temporalio's JSON converter turns a dataclass into JSON through ``dataclasses.asdict`` (a
+deep copy of everything it holds) and back through ``value_to_type``, which calls
+``typing.get_type_hints`` and copies every list and mapping on every decode. soe_temporal's
+payload shapes cross the converter on every activation, activity and update, so:
+
+- encoding lets the JSON encoder walk a dataclass's fields in place (the same JSON);
+- decoding soe_temporal's own shapes uses a decoder made once per type from its hints.
+  A value the decoder does not expect (or a type it does not know) goes to
+  ``value_to_type``, so what is accepted, and the errors, are temporalio's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Callable
+from typing import Any
+
+from temporalio.converter import AdvancedJSONEncoder, value_to_type
+
+Decoder = Callable[[Any], Any]
+
+# Types whose decoders are made here: the payload shapes this package defines.
+_OWN_MODULE_PREFIX = "soe_temporal."
+
+
+class DataclassJSONEncoder(AdvancedJSONEncoder):
+    """AdvancedJSONEncoder, handing the encoder a dataclass's fields without copying them."""
+
+    _field_names: dict[type, tuple[str, ...]] = {}
+
+    def default(self, o: Any) -> Any:
+        names = self._field_names.get(type(o))
+        if names is None and dataclasses.is_dataclass(o) and not isinstance(o, type):
+            names = tuple(f.name for f in dataclasses.fields(o))
+            self._field_names[type(o)] = names
+        if names is not None:
+            return {name: getattr(o, name) for name in names}
+        return super().default(o)
+
+
+def decodes_fast(hint: Any) -> bool:
+    """Whether ``decode`` has a decoder of its own for values of ``hint``."""
+    return (
+        isinstance(hint, type)
+        and dataclasses.is_dataclass(hint)
+        and hint.__module__.startswith(_OWN_MODULE_PREFIX)
+    )
+
+
+def decode(hint: type, value: Any) -> Any:
+    """``value`` (decoded JSON) as an instance of the dataclass ``hint``."""
+    return decoder_for(hint)(value)
+
+
+_decoders: dict[Any, Decoder] = {}
+
+
+def decoder_for(hint: Any) -> Decoder:
+    decoder = _decoders.get(hint)
+    if decoder is None:
+        decoder = _make_decoder(hint)
+        _decoders[hint] = decoder
+    return decoder
+
+
+def _fallback(hint: Any) -> Decoder:
+    return lambda value: value_to_type(hint, value)
+
+
+def _checked(kind: type, hint: Any) -> Decoder:
+    fallback = _fallback(hint)
+    return lambda value: value if type(value) is kind else fallback(value)
+
+
+def _make_decoder(hint: Any) -> Decoder:
+    if hint is Any:
+        return _identity
+    if hint is str or hint is bool:
+        return _checked(hint, hint)
+    if hint is int or hint is float:
+        fallback = _fallback(hint)
+        return lambda value: value if type(value) is hint else fallback(value)
+    if decodes_fast(hint):
+        return _dataclass_decoder(hint)
+    origin = typing.get_origin(hint)
+    arguments = typing.get_args(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        return _union_decoder(hint, arguments)
+    if hint is dict or hint is list:
+        return _checked(hint, hint)
+    if origin is dict and arguments and arguments[0] in (str, Any):
+        return _dict_decoder(hint, decoder_for(arguments[1]))
+    if origin is list and arguments:
+        return _list_decoder(hint, decoder_for(arguments[0]))
+    return _fallback(hint)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _union_decoder(hint: Any, arguments: tuple[Any, ...]) -> Decoder:
+    # value_to_type takes the first member that converts; an Optional is the common case.
+    if len(arguments) == 2 and type(None) in arguments:
+        member = decoder_for(next(a for a in arguments if a is not type(None)))
+        return lambda value: None if value is None else member(value)
+    return _fallback(hint)
+
+
+def _dict_decoder(hint: Any, item: Decoder) -> Decoder:
+    fallback = _fallback(hint)
+    if item is _identity:
+        return lambda value: value if type(value) is dict else fallback(value)
+
+    def decode_dict(value: Any) -> Any:
+        if type(value) is not dict:
+            return fallback(value)
+        return {key: item(entry) for key, entry in value.items()}
+
+    return decode_dict
+
+
+def _list_decoder(hint: Any, item: Decoder) -> Decoder:
+    fallback = _fallback(hint)
+    if item is _identity:
+        return lambda value: value if type(value) is list else fallback(value)
+
+    def decode_list(value: Any) -> Any:
+        if type(value) is not list:
+            return fallback(value)
+        return [item(entry) for entry in value]
+
+    return decode_list
+
+
+def _dataclass_decoder(cls: type) -> Decoder:
+    # Made on first use, so a shape that refers to itself (or to one not defined yet) works.
+    plan: list[tuple[str, bool, Decoder]] | None = None
+
+    def decode_dataclass(value: Any) -> Any:
+        nonlocal plan
+        if type(value) is not dict:
+            return value_to_type(cls, value)
+        if plan is None:
+            hints = typing.get_type_hints(cls)
+            plan = [(f.name, f.init, decoder_for(hints[f.name])) for f in dataclasses.fields(cls)]
+        arguments: dict[str, Any] = {}
+        late: dict[str, Any] = {}
+        for name, init, field_decoder in plan:
+            if name in value:
+                try:
+                    converted = field_decoder(value[name])
+                except Exception as error:
+                    raise TypeError(f"Failed converting field {name} on dataclass {cls}") from error
+                (arguments if init else late)[name] = converted
+        instance = cls(**arguments)
+        for name, converted in late.items():
+            object.__setattr__(instance, name, converted)
+        return instance
+
+    return decode_dataclass

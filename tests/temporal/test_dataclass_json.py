@@ -1,0 +1,101 @@
+"""soe_temporal's payload shapes decode as temporalio's converter decodes them, without its
+per-decode type introspection (``dataclass_json.py``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+from temporalio.converter import value_to_type
+
+from soe_temporal.engine.state import ExecutionState, NodeFailure, PendingBroadcast
+from soe_temporal.temporal.converter import OrderedPayloadConverter
+from soe_temporal.temporal.dataclass_json import decode, decodes_fast
+from soe_temporal.temporal.payloads import (
+    ChildMessage,
+    IdleReport,
+    LlmCallInput,
+    SoeWorkflowInput,
+    ToolCallInput,
+    ToolOptions,
+    WorkerOptions,
+)
+
+
+def round_trip(value):
+    converter = OrderedPayloadConverter()
+    [payload] = converter.to_payloads([value])
+    [decoded] = converter.from_payloads([payload], [type(value)])
+    return payload, decoded
+
+
+SHAPES = [
+    ToolCallInput("e", "w", "N", "tool", 1, {"a": [1, {"b": None}]}, [{"x": 1}]),
+    LlmCallInput("e", "w", "N", 2, "prompt", {"model": "m"}, system_prompt=None),
+    WorkerOptions({"t": ToolOptions(2, "FAILED", {"local": True})}, {"retry": 1}),
+    ChildMessage("c", [["f", {"deep": [1, 2]}]], [["A", "B"]]),
+    IdleReport(3, True, failures=[{"node_name": "N"}], children=["c"], now="t"),
+    SoeWorkflowInput(
+        "w",
+        {"w": {"N": {"node_type": "router"}}},
+        ["START"],
+        resumed=ExecutionState(
+            "e",
+            "w",
+            {"w": {}},
+            {"f": [1]},
+            pending=[PendingBroadcast(["A"], 1)],
+            failures=[NodeFailure("w", "N", "boom", 1, False, "t")],
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("value", SHAPES, ids=lambda v: type(v).__name__)
+def test_each_shape_round_trips_to_an_equal_value(value):
+    _, decoded = round_trip(value)
+    assert decoded == value
+
+
+@pytest.mark.parametrize("value", SHAPES, ids=lambda v: type(v).__name__)
+def test_the_json_is_what_dataclasses_asdict_gives(value):
+    payload, _ = round_trip(value)
+    assert json.loads(payload.data) == json.loads(json.dumps(dataclasses.asdict(value)))
+
+
+@pytest.mark.parametrize("value", SHAPES, ids=lambda v: type(v).__name__)
+def test_decoding_agrees_with_temporalio(value):
+    data = json.loads(json.dumps(dataclasses.asdict(value)))
+    assert decode(type(value), data) == value_to_type(type(value), data)
+
+
+def test_a_value_of_the_wrong_type_is_refused_as_temporalio_refuses_it():
+    data = {"execution_id": 1, "workflow_name": "w", "node_name": "N", "tool_name": "t"}
+    data["attempt"] = 1
+    with pytest.raises(TypeError, match="execution_id"):
+        decode(ToolCallInput, data)
+
+
+def test_a_missing_required_field_is_refused():
+    with pytest.raises(TypeError):
+        decode(ToolCallInput, {"execution_id": "e"})
+
+
+def test_unknown_fields_are_ignored_as_temporalio_ignores_them():
+    data = dataclasses.asdict(IdleReport(1, True)) | {"added_later": 1}
+    assert decode(IdleReport, data) == IdleReport(1, True)
+
+
+def test_only_this_package_s_shapes_take_the_fast_decoder():
+    @dataclasses.dataclass
+    class Elsewhere:
+        x: int
+
+    Elsewhere.__module__ = "users.module"
+    assert decodes_fast(ToolCallInput)
+    assert not decodes_fast(Elsewhere)
+    assert not decodes_fast(dict)
+    converter = OrderedPayloadConverter()
+    [payload] = converter.to_payloads([Elsewhere(1)])
+    assert converter.from_payloads([payload], [Elsewhere]) == [Elsewhere(1)]
