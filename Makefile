@@ -42,10 +42,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check soe_temporal tests examples benchmarks workers starter
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.bench_nodes
-	$(BIN)/python -m benchmarks.bench_fanout
+	$(BIN)/python -m benchmarks.bench_nodes --nodes 50
+	$(BIN)/python -m benchmarks.bench_nodes --nodes 2000 --local-only
+	$(BIN)/python -m benchmarks.bench_fanout --children 1000
+	$(BIN)/python -m benchmarks.bench_signals --executions 2000
+	$(BIN)/python -m benchmarks.bench_footprint --nodes 50 2000
 	$(BIN)/python -m benchmarks.bench_engine
-	$(BIN)/python -m benchmarks.bench_signals
 
 clean:
 	rm -rf $(VENV) .pytest_cache .soe-temporal

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import time
 import uuid
 from typing import Any
@@ -25,6 +24,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from benchmarks.hand_written import HandWrittenFanOut, HandWrittenFanOutChild
+from benchmarks.stats import machine, ratios, spread
 from soe_temporal import SoeClient, create_worker, load_config
 from soe_temporal.servers.devserver import DevServer, DevServerSettings
 
@@ -75,7 +75,7 @@ async def history_events(client: Client, workflow_id: str) -> tuple[int, int]:
             return events, runs
 
 
-async def benchmark(client: Client, children: int) -> str:
+async def benchmark(client: Client, children: int, runs: int = 3) -> str:
     soe_queue, hand_queue = f"fan-soe-{uuid.uuid4().hex[:6]}", f"fan-hand-{uuid.uuid4().hex[:6]}"
     config = load_config(fan_out_config(children))
     soe = SoeClient(client, soe_queue)
@@ -94,35 +94,36 @@ async def benchmark(client: Client, children: int) -> str:
             max_cached_workflows=2 * children + 10,
         ),
     ):
-        soe_id = f"fan-soe-{uuid.uuid4().hex[:6]}"
-        started = time.perf_counter()
-        await soe.orchestrate(
-            config, "parent", ["BEGIN"], {"items": list(range(children))}, execution_id=soe_id
-        )
-        soe_seconds = time.perf_counter() - started
-        context = await soe.get_context(soe_id)
-        assert context["__operational__"]["signals"][-1] == "ALL_DONE", context["__operational__"][
-            "signals"
-        ][-3:]
+        soe_seconds, hand_seconds, soe_events, hand_events = [], [], [], []
+        for _ in range(runs):
+            soe_id = f"fan-soe-{uuid.uuid4().hex[:6]}"
+            started = time.perf_counter()
+            await soe.orchestrate(
+                config, "parent", ["BEGIN"], {"items": list(range(children))}, execution_id=soe_id
+            )
+            soe_seconds.append(time.perf_counter() - started)
+            context = await soe.get_context(soe_id)
+            signals = context["__operational__"]["signals"]
+            assert signals[-1] == "ALL_DONE", signals[-3:]
 
-        hand_id = f"fan-hand-{uuid.uuid4().hex[:6]}"
-        started = time.perf_counter()
-        await client.execute_workflow(
-            "HandWrittenFanOut", children, id=hand_id, task_queue=hand_queue
-        )
-        hand_seconds = time.perf_counter() - started
-        soe_events, soe_runs = await history_events(client, soe_id)
-        hand_events, _ = await history_events(client, hand_id)
+            hand_id = f"fan-hand-{uuid.uuid4().hex[:6]}"
+            started = time.perf_counter()
+            await client.execute_workflow(
+                "HandWrittenFanOut", children, id=hand_id, task_queue=hand_queue
+            )
+            hand_seconds.append(time.perf_counter() - started)
+            soe_events.append((await history_events(client, soe_id))[0])
+            hand_events.append((await history_events(client, hand_id))[0])
     return "\n".join(
         [
-            f"soe_temporal fan-out benchmark: {children} children, one run each",
-            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+            f"soe_temporal fan-out benchmark: {children} children, min/median/max of {runs} runs",
+            f"machine: {machine()}",
             "",
-            f"(f) soe_temporal child node:  {1000 * soe_seconds / children:7.2f} ms/child, "
-            f"parent history {soe_events} events in {soe_runs} run(s)",
-            f"(g) hand-written fan-out:     {1000 * hand_seconds / children:7.2f} ms/child, "
-            f"parent history {hand_events} events",
-            f"ratio (f)/(g): {soe_seconds / hand_seconds:.3f}",
+            f"(f) soe_temporal child node:  {spread(soe_seconds, 1000 / children)} ms/child, "
+            f"parent history {spread(soe_events, digits=0)} events",
+            f"(g) hand-written fan-out:     {spread(hand_seconds, 1000 / children)} ms/child, "
+            f"parent history {spread(hand_events, digits=0)} events",
+            f"ratio (f)/(g): {spread(ratios(soe_seconds, hand_seconds))}",
         ]
     )
 
@@ -132,12 +133,13 @@ async def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--children", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--port", type=int, default=int(os.environ.get("SOE_BENCH_PORT", "7298")))
     args = parser.parse_args()
     settings = DevServerSettings(database=None, port=args.port, ui_port=args.port + 1000)
     async with DevServer(settings) as server:
         assert server.client is not None
-        print(await benchmark(server.client, args.children))
+        print(await benchmark(server.client, args.children, args.runs))
 
 
 if __name__ == "__main__":

@@ -39,8 +39,7 @@ from benchmarks.hand_written import (
 from benchmarks.stats import machine, ratios, spread
 from soe_temporal import SoeClient, create_worker, load_config
 from soe_temporal.servers.devserver import DevServer, DevServerSettings
-from soe_temporal.temporal.converter import soe_data_converter
-from soe_temporal.temporal.payload_store import payload_store_of
+from soe_temporal.temporal.converter import payload_store_of, soe_data_converter
 from soe_temporal.workflow import SoeWorkflow
 
 
@@ -188,7 +187,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--nodes", type=int, nargs="+", default=[50, 2000])
+    parser.add_argument("--nodes", type=int, nargs="*", default=[50, 2000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--waiting", type=int, default=500)
     parser.add_argument("--port", type=int, default=int(os.environ.get("SOE_BENCH_PORT", "7297")))

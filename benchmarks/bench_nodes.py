@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import platform
 import statistics
 import time
 import uuid
@@ -38,6 +37,7 @@ from benchmarks.hand_written import (
     noop,
     noop_activity,
 )
+from benchmarks.stats import machine, ratios, spread
 from soe_temporal import SoeClient, SoeConfig, create_worker, load_config
 from soe_temporal.activities import SoeActivities
 from soe_temporal.llm.providers.fake import FakeProvider
@@ -119,40 +119,69 @@ async def run_hand_written(client: Client, workflow_type: str, nodes: int, queue
 class Report:
     nodes: int
     repeats: int
-    medians: dict[str, Sample]
+    runs: dict[str, list[Sample]]
     validation_seconds: float
 
-    def ratio(self, ours: str, theirs: str) -> float:
-        return self.medians[ours].seconds / self.medians[theirs].seconds
+    @property
+    def medians(self) -> dict[str, Sample]:
+        return {
+            key: Sample(
+                statistics.median(s.seconds for s in samples),
+                int(statistics.median(s.events for s in samples)),
+            )
+            for key, samples in self.runs.items()
+        }
+
+    def ratio(self, ours: str, theirs: str) -> str:
+        """min/median/max of the round-by-round ratio (each round runs every case once)."""
+        return spread(
+            ratios([s.seconds for s in self.runs[ours]], [s.seconds for s in self.runs[theirs]])
+        )
 
     def text(self) -> str:
         n = self.nodes
         lines = [
-            f"soe_temporal benchmark: N={n} nodes, median of {self.repeats} runs each",
-            f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}",
+            f"soe_temporal benchmark: N={n} nodes, {self.repeats} rounds (min/median/max)",
+            f"machine: {machine()}",
             "",
             f"{'case':<40} {'ms/node':>9} {'events/node':>12} {'events':>7}",
         ]
+        medians = self.medians
         for key in CASES:
-            sample = self.medians[key]
+            if key not in medians:
+                continue
+            sample = medians[key]
             lines.append(
                 f"{CASES[key]:<40} {1000 * sample.seconds / n:>9.2f} {sample.events / n:>12.2f} {sample.events:>7}"
             )
+        lines.append("")
+        for ours, theirs, bare, label in RATIOS:
+            if ours in self.runs:
+                lines.append(
+                    f"{label:<62} {self.ratio(ours, theirs)}"
+                    f"   (outside the sandbox: {self.ratio(ours, bare)})"
+                )
         lines += [
-            "",
-            f"ratio (a)/(b)   tool chain / hand-written activities:         {self.ratio('a', 'b'):.3f}"
-            f"   (outside the sandbox: {self.ratio('a', 'b_bare'):.3f})",
-            f"ratio (a')/(b') local tool chain / hand-written local acts:   {self.ratio('a_local', 'b_local'):.3f}"
-            f"   (outside the sandbox: {self.ratio('a_local', 'b_local_bare'):.3f})",
-            f"ratio (d)/(e)   llm chain / hand-written soe.llm activities:  {self.ratio('d', 'e'):.3f}"
-            f"   (outside the sandbox: {self.ratio('d', 'e_bare'):.3f})",
-            f"router nodes: {self.medians['c'].events} events for the whole chain of {n} "
-            f"({(self.medians['c'].events) / n:.2f} per node)",
+            f"router nodes: {medians['c'].events} events for the whole chain of {n} "
+            f"({(medians['c'].events) / n:.2f} per node)",
             f"loading and validating a config (client side, once per config): "
             f"{1000 * self.validation_seconds / n:.2f} ms per node",
         ]
         return "\n".join(lines)
+
+
+RATIOS = [
+    ("a", "b", "b_bare", "ratio (a)/(b)   tool chain / hand-written activities:"),
+    (
+        "a_local",
+        "b_local",
+        "b_local_bare",
+        "ratio (a')/(b') local tool chain / hand-written local acts:",
+    ),
+    ("d", "e", "e_bare", "ratio (d)/(e)   llm chain / hand-written soe.llm activities:"),
+]
+# The cases of --local-only: the chains that do not wait ~50 ms a node for the dev server.
+LOCAL_CASES = {"a_local", "b_local", "b_local_bare", "c"}
 
 
 CASES = {
@@ -177,7 +206,7 @@ HAND_WRITTEN = {
 }
 
 
-async def benchmark(client: Client, nodes: int, repeats: int) -> Report:
+async def benchmark(client: Client, nodes: int, repeats: int, local_only: bool = False) -> Report:
     soe_queue, hand_queue = (
         f"bench-soe-{uuid.uuid4().hex[:6]}",
         f"bench-hand-{uuid.uuid4().hex[:6]}",
@@ -193,7 +222,9 @@ async def benchmark(client: Client, nodes: int, repeats: int) -> Report:
         "d": load_config(llm_chain(nodes)),
     }
     validation_seconds = (time.perf_counter() - started) / len(chains)
-    samples: dict[str, list[Sample]] = {key: [] for key in CASES}
+    cases = LOCAL_CASES if local_only else set(CASES)
+    chains = {key: chain for key, chain in chains.items() if key in cases}
+    samples: dict[str, list[Sample]] = {key: [] for key in CASES if key in cases}
     hand_written_llm = SoeActivities({}, ThreadPoolExecutor(max_workers=4), llm=FakeProvider())
     async with (
         create_worker(client, soe_queue, tools_registry={"noop": noop}, call_llm=FakeProvider()),
@@ -214,18 +245,12 @@ async def benchmark(client: Client, nodes: int, repeats: int) -> Report:
         for round_ in range(repeats + 1):  # the first round warms up and is dropped
             results = {key: await run_soe(soe, chain) for key, chain in chains.items()}
             for key, workflow_type in HAND_WRITTEN.items():
-                results[key] = await run_hand_written(client, workflow_type, nodes, hand_queue)
+                if key in cases:
+                    results[key] = await run_hand_written(client, workflow_type, nodes, hand_queue)
             if round_:
                 for key, sample in results.items():
                     samples[key].append(sample)
-    medians = {
-        key: Sample(
-            statistics.median(s.seconds for s in runs),
-            int(statistics.median(s.events for s in runs)),
-        )
-        for key, runs in samples.items()
-    }
-    return Report(nodes, repeats, medians, validation_seconds)
+    return Report(nodes, repeats, samples, validation_seconds)
 
 
 async def main() -> None:
@@ -233,13 +258,16 @@ async def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--nodes", type=int, default=50)
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--local-only", action="store_true", help="only the local-activity and router chains"
+    )
     parser.add_argument("--port", type=int, default=int(os.environ.get("SOE_BENCH_PORT", "7299")))
     args = parser.parse_args()
     settings = DevServerSettings(database=None, port=args.port, ui_port=args.port + 1000)
     async with DevServer(settings) as server:
         assert server.client is not None
-        report = await benchmark(server.client, args.nodes, args.repeats)
+        report = await benchmark(server.client, args.nodes, args.repeats, args.local_only)
     print(report.text())
 
 

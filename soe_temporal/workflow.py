@@ -84,6 +84,7 @@ from .temporal.payloads import (
     WorkerOptions,
     WorkflowArguments,
 )
+from .temporal.shared import shared_registry, shared_value
 
 # A tool that could not be called at all: SOE raises before its attempt loop.
 SETUP_FAILURE_TYPES = (TOOL_NOT_FOUND, TOOL_PARAMETER_ERROR)
@@ -108,16 +109,22 @@ class SoeWorkflow:
     def __init__(self, start: Any, *pieces: Any) -> None:
         """``pieces`` are the large values of the input, each a payload of its own
         (``WorkflowArguments``), so each is stored once while it stays the same."""
-        start = WorkflowArguments.read(start, pieces)
-        self._input = start
+        arguments = start
+        start = WorkflowArguments.read(arguments, pieces)
+        WorkflowArguments.release(arguments, pieces)
+        # What later steps read of the input; the rest now lives in the execution's state.
+        self._version = start.version
+        self._resumed = start.resumed is not None
+        self._continue_as_new_after_events = start.continue_as_new_after_events
         info = workflow.info()
         if start.resumed is not None:
+            start.resumed.registry = shared_registry(start.resumed.registry)
             self._execution = Execution(start.resumed, workflows_problem)
         else:
             self._execution = Execution.start(
                 execution_id=info.workflow_id,
                 workflow_name=start.workflow_name,
-                registry=start.registry,
+                registry=shared_registry(start.registry),
                 initial_context=start.initial_context,
                 initial_signals=start.initial_signals,
                 identities=start.identities,
@@ -149,12 +156,12 @@ class SoeWorkflow:
     @workflow.run
     async def run(self, start: Any, *pieces: Any) -> dict[str, Any]:
         execution = self._execution
-        if self._input.resumed is not None:
+        if self._resumed:
             # Nodes that were waiting when the last run continued as new call again.
             await self._ensure_worker_options()
             self._start(execution.resume_commands())
         while True:
-            if execution.idle and self._input.version < OPTIONS_ONCE_PER_RUN_VERSION:
+            if execution.idle and self._version < OPTIONS_ONCE_PER_RUN_VERSION:
                 # Version 2 read a worker's tool options again each time it woke.
                 self._worker_options = None
             await workflow.wait_condition(
@@ -351,7 +358,7 @@ class SoeWorkflow:
     def _history_is_long(self) -> bool:
         """When the server suggests it, or (for servers that never do) past our limits."""
         info = workflow.info()
-        limit = self._input.continue_as_new_after_events or HISTORY_EVENT_LIMIT
+        limit = self._continue_as_new_after_events or HISTORY_EVENT_LIMIT
         return (
             info.is_continue_as_new_suggested()
             or info.get_current_history_length() >= limit
@@ -369,7 +376,7 @@ class SoeWorkflow:
         # so that what did not change since the last run is not stored again.
         carried = SoeWorkflowInput.resuming(
             self._execution.state_to_carry_over(),
-            self._input.continue_as_new_after_events,
+            self._continue_as_new_after_events,
             self._closing,
         )
         carried.stored_conversation_heads = list(self._stored_heads)
@@ -380,11 +387,13 @@ class SoeWorkflow:
     async def _ensure_worker_options(self) -> None:
         if self._worker_options is not None or not self._execution.needs_worker_facts():
             return
-        self._worker_options = await workflow.execute_local_activity(
-            WORKER_OPTIONS_ACTIVITY,
-            result_type=WorkerOptions,
-            start_to_close_timeout=_WORKER_OPTIONS_TIMEOUT,
-            summary="read the worker's tool and LLM options",
+        self._worker_options = shared_value(
+            await workflow.execute_local_activity(
+                WORKER_OPTIONS_ACTIVITY,
+                result_type=WorkerOptions,
+                start_to_close_timeout=_WORKER_OPTIONS_TIMEOUT,
+                summary="read the worker's tool and LLM options",
+            )
         )
         self._execution.learn_tools(
             {
@@ -491,7 +500,7 @@ class SoeWorkflow:
             cascade_limit=self._execution.settings.cascade_limit,
             agent_iteration_limit=self._execution.settings.agent_iteration_limit,
             max_state_bytes=self._execution.settings.max_state_bytes,
-            continue_as_new_after_events=self._input.continue_as_new_after_events,
+            continue_as_new_after_events=self._continue_as_new_after_events,
         )
 
     async def _llm_outcome(self, call: CallLlm) -> LlmOutcome:

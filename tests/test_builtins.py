@@ -522,3 +522,25 @@ async def test_f_agent_3_an_agent_calls_builtins_here_and_in_the_activity_by_cal
     seen = final_router["conversation_history"]
     assert "[Tool: soe_explore_docs]\n[FILE] builtin_tools.md" in seen
     assert "[Tool: soe_get_context]\n{'topic': ['docs']}" in seen
+
+
+async def test_f_exec_6_executions_of_one_config_share_a_registry_but_not_its_edits():
+    """A worker holds one registry per config for all its executions (temporal/shared.py);
+    an execution's built-in edit is its own: the other execution's node does not fire."""
+    edit = tool(
+        "soe_inject_node",
+        "EDIT",
+        parameters={"workflow_name": "main", "node_name": "R", "node_config_data": ROUTER},
+    )
+    shared = config(Edit=edit)
+    async with SoeTestEnvironment(tools_registry=REGISTRY) as env:
+        edited = await env.soe.orchestrate(shared, "main", ["EDIT"], {})
+        untouched = await env.soe.orchestrate(shared, "main", ["START"], {})
+        await env.soe.broadcast_signals(edited, ["PING"])
+        await env.soe.broadcast_signals(untouched, ["PING"])
+        edited_context = await env.soe.get_context(edited)
+        untouched_context = await env.soe.get_context(untouched)
+        untouched_workflows = await env.soe.get_workflows(untouched)
+    assert edited_context["__operational__"]["signals"][-2:] == ["PING", "PONG"]
+    assert untouched_context["__operational__"]["signals"] == ["START", "PING"]
+    assert list(untouched_workflows["main"]) == ["Edit"]

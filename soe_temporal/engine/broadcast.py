@@ -24,6 +24,19 @@ class TriggerIndex:
 
     @classmethod
     def of(cls, workflow: dict[str, dict[str, Any]]) -> TriggerIndex:
+        """The index of ``workflow``; executions that share a registry (nothing changes one
+        in place) share its indexes too."""
+        found = _recent.get(id(workflow))
+        if found is not None and found[0] is workflow:
+            return found[1]
+        index = cls._build(workflow)
+        if len(_recent) >= _RECENT_LIMIT:
+            _recent.clear()
+        _recent[id(workflow)] = (workflow, index)
+        return index
+
+    @classmethod
+    def _build(cls, workflow: dict[str, dict[str, Any]]) -> TriggerIndex:
         nodes = tuple(workflow.items())
         positions: dict[str, list[int]] = {}
         for position, (_, config) in enumerate(nodes):
@@ -40,6 +53,13 @@ class TriggerIndex:
         for signal in signals:
             found.update(self.positions.get(signal, ()))
         return sorted(found)
+
+
+# The indexes of the workflows indexed last, by identity (each entry holds its workflow,
+# so an id is not reused while it is here). Workflow tasks run on several threads: each
+# step here is one dict operation, and a race at worst builds an index twice.
+_RECENT_LIMIT = 256
+_recent: dict[int, tuple[dict[str, Any], TriggerIndex]] = {}
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,9 @@ class Execution:
     ) -> Execution:
         """F-EXEC-1 steps 5-12: build the context, then queue the initial signals.
 
+        ``registry`` is kept, not copied: nothing changes a registry in place (built-ins
+        replace it, F-EXEC-6), so executions may share one.
+
         With ``inherited_context`` (F-INH-3/4) the context continues another execution's
         fields, with fresh operational state; ``inherited_config_from`` names the
         execution whose config it took (F-INH-1). The start is recorded in SOE's order
@@ -139,7 +142,7 @@ class Execution:
         state = ExecutionState(
             execution_id=execution_id,
             workflow_name=workflow_name,
-            registry=copy.deepcopy(registry),
+            registry=registry,
             context=context,
             identities=dict(identities or {}),
             context_schema=copy.deepcopy(context_schema or {}),

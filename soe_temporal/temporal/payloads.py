@@ -124,6 +124,15 @@ class WorkflowArguments:
             return start
         return decode(SoeWorkflowInput, join(start, list(pieces)))
 
+    @staticmethod
+    def release(start: Any, pieces: tuple[Any, ...]) -> None:
+        """Empty the arguments once ``read``: temporalio keeps a workflow's arguments for
+        as long as it runs, an SOE execution may wait months, and what they held lives on
+        in the execution's state (``read`` shares none of their lists or mappings)."""
+        for value in (start, *pieces):
+            if isinstance(value, (dict, list)):
+                value.clear()
+
 
 @dataclass
 class ToolCallInput:
