@@ -28,18 +28,45 @@ _OWN_MODULE_PREFIX = "soe_temporal."
 
 
 class DataclassJSONEncoder(AdvancedJSONEncoder):
-    """AdvancedJSONEncoder, handing the encoder a dataclass's fields without copying them."""
+    """AdvancedJSONEncoder, handing the encoder a dataclass's fields without copying them.
 
-    _field_names: dict[type, tuple[str, ...]] = {}
+    soe_temporal's own shapes leave out each field that holds its default: every reader
+    (this module, temporalio's ``value_to_type``, older soe_temporal) fills it in again,
+    and they cross the history on every call.
+    """
+
+    _plans: dict[type, tuple[tuple[str, Any], ...]] = {}
 
     def default(self, o: Any) -> Any:
-        names = self._field_names.get(type(o))
-        if names is None and dataclasses.is_dataclass(o) and not isinstance(o, type):
-            names = tuple(f.name for f in dataclasses.fields(o))
-            self._field_names[type(o)] = names
-        if names is not None:
-            return {name: getattr(o, name) for name in names}
-        return super().default(o)
+        plan = self._plans.get(type(o))
+        if plan is None and dataclasses.is_dataclass(o) and not isinstance(o, type):
+            plan = self._plans[type(o)] = _encoding_plan(type(o))
+        if plan is None:
+            return super().default(o)
+        encoded = {}
+        for name, default in plan:
+            value = getattr(o, name)
+            if default is _KEEP or type(value) is not type(default) or value != default:
+                encoded[name] = value
+        return encoded
+
+
+# A field written whatever it holds: required, or not one of this package's shapes.
+_KEEP: Any = object()
+
+
+def _encoding_plan(cls: type) -> tuple[tuple[str, Any], ...]:
+    own = cls.__module__.startswith(_OWN_MODULE_PREFIX)
+    plan = []
+    for f in dataclasses.fields(cls):
+        default = _KEEP
+        if own and f.init:
+            if f.default is not dataclasses.MISSING:
+                default = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                default = f.default_factory()
+        plan.append((f.name, default))
+    return tuple(plan)
 
 
 def decodes_fast(hint: Any) -> bool:

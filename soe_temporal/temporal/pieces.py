@@ -19,6 +19,8 @@ PIECE_BYTES = 64 * 1024
 # The marker of a cut value: a mapping with this one key (a NUL keeps it apart from user
 # data), naming the kind of value and the indices of its pieces.
 _MARK = "\x00soe-pieces"
+# About the size of a marker, as its container counts it.
+_MARK_BYTES = 64
 
 
 def cut(value: Any) -> tuple[Any, list[Any]]:
@@ -42,30 +44,40 @@ def cut(value: Any) -> tuple[Any, list[Any]]:
             filled += size
         return mark(kind, groups)
 
-    def walk(item: Any) -> tuple[Any, int]:
-        """The item as it travels, and about how many bytes of JSON that is."""
+    def walk(item: Any, size: int) -> Any:
+        """The item as it travels, given its size in JSON; only what is over the piece
+        size is looked into, so a value that needs no cutting costs one encoding."""
+        if size <= PIECE_BYTES:
+            return item
         if isinstance(item, str):
-            if len(item) <= PIECE_BYTES:
-                return item, len(item) + 2
             slices = [item[i : i + PIECE_BYTES] for i in range(0, len(item), PIECE_BYTES)]
-            return mark("text", slices), 64
+            return mark("text", slices)
         if isinstance(item, list):
-            walked = [walk(element) for element in item]
-            size = sum(s for _, s in walked) + len(walked) + 1
-            values = [v for v, _ in walked]
-            if size <= PIECE_BYTES:
-                return values, size
-            return grouped("list", values, [s for _, s in walked]), 64
+            walked = [_walked(element) for element in item]
+            values, sizes = [v for v, _ in walked], [size for _, size in walked]
+            if sum(sizes) + len(sizes) + 1 <= PIECE_BYTES:
+                return values  # what made it large travels in pieces already
+            return grouped("list", values, sizes)
         if isinstance(item, dict):
-            walked_items = [(key, walk(element)) for key, element in item.items()]
-            size = sum(len(str(key)) + 4 + s for key, (_, s) in walked_items) + 1
-            if size <= PIECE_BYTES:
-                return {key: v for key, (v, _) in walked_items}, size
-            pairs = [[key, v] for key, (v, _) in walked_items]
-            return grouped("items", pairs, [len(str(k)) + 4 + s for k, (_, s) in walked_items]), 64
-        return item, len(json.dumps(item, default=str))
+            walked_items = [(key, _walked(element)) for key, element in item.items()]
+            sizes = [len(str(key)) + 4 + size for key, (_, size) in walked_items]
+            if sum(sizes) + 1 <= PIECE_BYTES:
+                return {key: v for key, (v, _) in walked_items}
+            return grouped("items", [[key, v] for key, (v, _) in walked_items], sizes)
+        return item
 
-    return walk(value)[0], pieces
+    def _walked(element: Any) -> tuple[Any, int]:
+        """An element as it travels, and what it counts for in its container's pieces."""
+        size = json_size(element)
+        travelling = walk(element, size)
+        return travelling, (size if travelling is element else _MARK_BYTES)
+
+    return walk(value, json_size(value)), pieces
+
+
+def json_size(value: Any) -> int:
+    """Bytes of ``value`` as compact JSON."""
+    return len(json.dumps(value, separators=(",", ":"), default=str))
 
 
 def join(value: Any, pieces: list[Any]) -> Any:

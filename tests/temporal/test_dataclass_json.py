@@ -59,9 +59,39 @@ def test_each_shape_round_trips_to_an_equal_value(value):
 
 
 @pytest.mark.parametrize("value", SHAPES, ids=lambda v: type(v).__name__)
-def test_the_json_is_what_dataclasses_asdict_gives(value):
+def test_the_json_is_asdict_s_without_the_fields_that_hold_their_defaults(value):
     payload, _ = round_trip(value)
-    assert json.loads(payload.data) == json.loads(json.dumps(dataclasses.asdict(value)))
+    written = json.loads(payload.data)
+    full = json.loads(json.dumps(dataclasses.asdict(value)))
+    assert written.keys() <= full.keys()
+    for name in full.keys() - written.keys():
+        field = next(f for f in dataclasses.fields(value) if f.name == name)
+        assert field.default is not dataclasses.MISSING or field.default_factory is not (
+            dataclasses.MISSING
+        )
+
+
+def test_a_field_at_its_default_is_not_written_and_a_required_one_always_is():
+    payload, decoded = round_trip(ToolCallInput("", "w", "N", "t", 0))
+    assert json.loads(payload.data) == {
+        "execution_id": "",
+        "workflow_name": "w",
+        "node_name": "N",
+        "tool_name": "t",
+        "attempt": 0,
+    }
+    assert decoded.parameters is None and decoded.as_text is False
+
+
+def test_a_value_equal_to_its_default_but_of_another_type_is_written():
+    payload, decoded = round_trip(IdleReport(1, True, progress=False))  # type: ignore[arg-type]
+    assert json.loads(payload.data)["progress"] is False
+
+
+def test_temporalio_reads_what_is_written_without_defaults():
+    value = ToolCallInput("e", "w", "N", "tool", 1)
+    payload, _ = round_trip(value)
+    assert value_to_type(ToolCallInput, json.loads(payload.data)) == value
 
 
 @pytest.mark.parametrize("value", SHAPES, ids=lambda v: type(v).__name__)
