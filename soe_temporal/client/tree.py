@@ -1,8 +1,11 @@
 """Waiting for an execution tree to be idle (DESIGN: tree-wide idle).
 
 Idle means every execution of the tree idle at the same moment. A child can wake its
-parent after the parent was seen idle, so one walk over the tree is not proof: the tree is
-walked until two walks in a row see the same progress counter everywhere.
+parent after the parent was seen idle, so one walk over the tree is not proof: after a
+walk, every execution with children is asked again, and the walk is repeated until they
+all show the progress counter the walk saw. Executions without children need no second
+look: only their parent wakes them (in a cascade that moves the parent's counter), and a
+signal they have not yet handled makes them answer busy.
 
 The walk asks its executions through :class:`TreeProbe`, so it can be tested against a
 scripted tree; :class:`~soe_temporal.client.SoeClient` asks Temporal.
@@ -11,6 +14,7 @@ scripted tree; :class:`~soe_temporal.client.SoeClient` asks Temporal.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..engine.state import NodeFailure, unhandled_failures
@@ -45,34 +49,69 @@ async def wait_for_idle_tree(
     execution. ``root_report`` is the root's idle report when the caller has one already
     (a broadcast that waited): the first walk uses it, so an execution without children is
     asked nothing more."""
-    previous: dict[str, int] | None = None
     known_root = root_report if root_report is not None and root_report.idle else None
     limit = asyncio.Semaphore(TREE_WALK_CONCURRENCY)
     while True:
-        progress: dict[str, int] = {}
-        failures: list[dict[str, Any]] = []
-        level = [root]
-        while level:
-            reports = await asyncio.gather(
-                *(
-                    _root_report(probe, root, cascade, known_root)
-                    if eid == root
-                    else _descendant_report(probe, eid, since, limit)
-                    for eid in level
-                )
+        walk = await _walk(probe, root, cascade, since, known_root, limit)
+        known_root = None
+        if len(walk.progress) <= 1 or await _unchanged(probe, walk, limit):
+            return walk.failures
+
+
+@dataclass
+class _Walk:
+    progress: dict[str, int] = field(default_factory=dict)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    parents: list[str] = field(default_factory=list)
+
+
+async def _walk(
+    probe: TreeProbe,
+    root: str,
+    cascade: int | None,
+    since: str | None,
+    known_root: IdleReport | None,
+    limit: asyncio.Semaphore,
+) -> _Walk:
+    """Every execution of the tree, each seen idle (waited for if it was not)."""
+    walk = _Walk()
+    level = [root]
+    while level:
+        reports = await asyncio.gather(
+            *(
+                _root_report(probe, root, cascade, known_root)
+                if eid == root
+                else _descendant_report(probe, eid, since, limit)
+                for eid in level
             )
-            known_root = None
-            next_level: list[str] = []
-            for eid, report in zip(level, reports, strict=True):
-                if report is None:  # closed
-                    continue
-                progress[eid] = report.progress
-                failures += [{**failure, "execution_id": eid} for failure in report.failures]
-                next_level += [child for child in report.children if child not in progress]
-            level = next_level
-        if len(progress) <= 1 or progress == previous:
-            return failures
-        previous = progress
+        )
+        known_root = None
+        next_level: list[str] = []
+        for eid, report in zip(level, reports, strict=True):
+            if report is None:  # closed
+                continue
+            walk.progress[eid] = report.progress
+            walk.failures += [{**failure, "execution_id": eid} for failure in report.failures]
+            if report.children:
+                walk.parents.append(eid)
+            next_level += [child for child in report.children if child not in walk.progress]
+        level = next_level
+    return walk
+
+
+async def _unchanged(probe: TreeProbe, walk: _Walk, limit: asyncio.Semaphore) -> bool:
+    """Whether every execution with children is still idle at the progress ``walk`` saw."""
+
+    async def same(execution_id: str) -> bool:
+        async with limit:
+            status = await probe.status(execution_id)
+        return (
+            status is not None
+            and status["idle"]
+            and status["progress"] == walk.progress[execution_id]
+        )
+
+    return all(await asyncio.gather(*(same(eid) for eid in walk.parents)))
 
 
 async def _root_report(

@@ -24,7 +24,15 @@ from temporalio.converter import (
 )
 
 from .dataclass_json import DataclassJSONEncoder, decode, decodes_fast
-from .payload_store import PayloadStore, PayloadStoreSpec, external_storage, payload_store_from
+from .payload_store import (
+    STORED_WHOLE_KEY,
+    STORED_WHOLE_MIN_BYTES,
+    PayloadStore,
+    PayloadStoreSpec,
+    StoredWhole,
+    external_storage,
+    payload_store_from,
+)
 
 
 class OrderedJSONPlainPayloadConverter(JSONPlainPayloadConverter):
@@ -35,10 +43,13 @@ class OrderedJSONPlainPayloadConverter(JSONPlainPayloadConverter):
         super().__init__(encoder=DataclassJSONEncoder)
 
     def to_payload(self, value: Any) -> Payload | None:
-        return Payload(
+        payload = Payload(
             metadata={"encoding": self.encoding.encode()},
             data=json.dumps(value, cls=self._encoder, separators=(",", ":")).encode(),
         )
+        if isinstance(value, StoredWhole) and payload.ByteSize() >= STORED_WHOLE_MIN_BYTES:
+            payload.metadata[STORED_WHOLE_KEY] = b"1"
+        return payload
 
     def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
         if not decodes_fast(type_hint):

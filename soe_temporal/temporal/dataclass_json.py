@@ -30,9 +30,11 @@ _OWN_MODULE_PREFIX = "soe_temporal."
 class DataclassJSONEncoder(AdvancedJSONEncoder):
     """AdvancedJSONEncoder, handing the encoder a dataclass's fields without copying them.
 
-    soe_temporal's own shapes leave out each field that holds its default: every reader
-    (this module, temporalio's ``value_to_type``, older soe_temporal) fills it in again,
-    and they cross the history on every call.
+    soe_temporal's own shapes leave out each field that holds an empty default (None,
+    False, 0, "", an empty list or mapping): every reader (this module, temporalio's
+    ``value_to_type``, older soe_temporal) fills it in again, and they cross the history
+    on every call. A default that means something (a version, a limit) is always written,
+    so a later release that changes it does not change what a recorded value meant.
     """
 
     _plans: dict[type, tuple[tuple[str, Any], ...]] = {}
@@ -65,6 +67,8 @@ def _encoding_plan(cls: type) -> tuple[tuple[str, Any], ...]:
                 default = f.default
             elif f.default_factory is not dataclasses.MISSING:
                 default = f.default_factory()
+            if default:  # a version or a limit may change its default: always written
+                default = _KEEP
         plan.append((f.name, default))
     return tuple(plan)
 

@@ -22,6 +22,7 @@ import hashlib
 import os
 import tempfile
 from abc import abstractmethod
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from temporalio.converter import (
     StorageDriver,
     StorageDriverClaim,
     StorageDriverRetrieveContext,
+    StorageDriverSelectContext,
     StorageDriverStoreContext,
 )
 
@@ -49,7 +51,17 @@ class PayloadMissingError(SoeError):
 
 class PayloadStore(StorageDriver):
     """A content-addressed store of payloads (for Temporal) and of blobs (conversation
-    pieces), each under the SHA-256 of its bytes."""
+    pieces), each under the SHA-256 of its bytes.
+
+    The payloads stored or read last are kept in memory too (content never changes under
+    a digest): a config that a thousand children carry is read once, not a thousand times.
+    """
+
+    def _recent(self) -> _RecentPayloads:
+        recent = self.__dict__.get("_recent_payloads")
+        if recent is None:
+            recent = self.__dict__["_recent_payloads"] = _RecentPayloads()
+        return recent
 
     @abstractmethod
     async def put_blob(self, digest: str, data: bytes) -> None:
@@ -67,18 +79,29 @@ class PayloadStore(StorageDriver):
         self, context: StorageDriverStoreContext, payloads: Sequence[Payload]
     ) -> list[StorageDriverClaim]:
         claims = []
+        recent = self._recent()
         for payload in payloads:
             data = payload.SerializeToString()
             digest = hashlib.sha256(data).hexdigest()
-            await self.put_blob(digest, data)
+            if recent.get(digest) is None:
+                await self.put_blob(digest, data)
+                recent.put(digest, data)
             claims.append(StorageDriverClaim(claim_data={"sha256": digest}))
         return claims
 
     async def retrieve(
         self, context: StorageDriverRetrieveContext, claims: Sequence[StorageDriverClaim]
     ) -> list[Payload]:
-        datas = await asyncio.gather(*(self.get_blob(c.claim_data["sha256"]) for c in claims))
+        datas = await asyncio.gather(*(self._read(c.claim_data["sha256"]) for c in claims))
         return [Payload.FromString(data) for data in datas]
+
+    async def _read(self, digest: str) -> bytes:
+        recent = self._recent()
+        data = recent.get(digest)
+        if data is None:
+            data = await self.get_blob(digest)
+            recent.put(digest, data)
+        return data
 
     def _missing(self, digest: str) -> PayloadMissingError:
         return PayloadMissingError(
@@ -87,6 +110,32 @@ class PayloadStore(StorageDriver):
             f"refers to them; check that every worker and client uses the same store "
             f"({STORE_ENVIRONMENT})."
         )
+
+
+class _RecentPayloads:
+    """The payloads last stored or read, up to a total size, the least recent dropped."""
+
+    LIMIT_BYTES = 32 * 1024 * 1024
+    ITEM_LIMIT_BYTES = 1024 * 1024
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, digest: str) -> bytes | None:
+        data = self._items.get(digest)
+        if data is not None:
+            self._items.move_to_end(digest)
+        return data
+
+    def put(self, digest: str, data: bytes) -> None:
+        if len(data) > self.ITEM_LIMIT_BYTES or digest in self._items:
+            return
+        self._items[digest] = data
+        self._bytes += len(data)
+        while self._bytes > self.LIMIT_BYTES:
+            _, dropped = self._items.popitem(last=False)
+            self._bytes -= len(dropped)
 
 
 class LocalPayloadStore(PayloadStore):
@@ -217,4 +266,29 @@ def payload_store_from(spec: PayloadStoreSpec = None) -> PayloadStore:
 
 
 def external_storage(store: PayloadStore, threshold: int = PAYLOAD_THRESHOLD) -> ExternalStorage:
-    return ExternalStorage(drivers=[store], payload_size_threshold=threshold)
+    """Payloads of ``threshold`` bytes or more go to ``store``, and those marked to be
+    stored whole (:class:`StoredWhole`) of any size the store is worth a claim for."""
+
+    def select(context: StorageDriverSelectContext, payload: Payload) -> PayloadStore | None:
+        if payload.ByteSize() >= threshold or payload.metadata.get(STORED_WHOLE_KEY) == b"1":
+            return store
+        return None
+
+    return ExternalStorage(
+        drivers=[store],
+        driver_selector=select,
+        payload_size_threshold=min(threshold, STORED_WHOLE_MIN_BYTES),
+    )
+
+
+class StoredWhole(dict):  # type: ignore[type-arg]
+    """A mapping the payload store keeps whatever its size, so that a history holds its
+    claim: a config, which every run and every child of an execution carries unchanged,
+    is then stored once. soe_temporal's converter marks its payload (``STORED_WHOLE_KEY``);
+    any other converter writes it as the mapping it is."""
+
+
+# The payload metadata key of a StoredWhole, and the size under which a claim (about 200
+# bytes) would not be worth it.
+STORED_WHOLE_KEY = "soe-stored-whole"
+STORED_WHOLE_MIN_BYTES = 384

@@ -4,15 +4,16 @@ Each is persisted in workflow histories, so each is a durable contract: add fiel
 defaults; never rename, retype or remove one (see DESIGN.md and STYLE.md §4).
 """
 
-import dataclasses
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.commands import TreeConfigChange
 from ..engine.state import EngineSettings, ExecutionState
 from .conversation import ConversationChunk
-from .dataclass_json import decode
-from .pieces import cut, join
+from .dataclass_json import DataclassJSONEncoder, decode
+from .payload_store import STORED_WHOLE_MIN_BYTES, StoredWhole
+from .pieces import cut, is_cut, join, json_size, set_apart
 
 WORKFLOW_TYPE = "SoeWorkflow"
 # The task queue workers poll and clients start executions on, unless told otherwise.
@@ -43,7 +44,9 @@ SUMMARY_QUERY = "soe_summary"
 # run after a continue-as-new is started with the current version.
 # 3: a worker's tool and LLM options are read once per run (at the first call that needs
 # them), not again each time an idle execution wakes; a continue-as-new reads them anew.
-PAYLOAD_VERSION = 3
+# 4: the registry travels as a stored piece of its own (WorkflowArguments.write); older
+# workers cannot read such a start, so upgrade workers before clients.
+PAYLOAD_VERSION = 4
 CASCADE_EACH_OUTCOME_VERSION = 2
 OPTIONS_ONCE_PER_RUN_VERSION = 3
 
@@ -114,7 +117,19 @@ class WorkflowArguments:
 
     @staticmethod
     def write(start: SoeWorkflowInput) -> list[Any]:
-        value, pieces = cut(dataclasses.asdict(start))
+        """The arguments of a start, a continue-as-new or a child: the registry (a config
+        every run and child carries unchanged) goes as a stored piece of its own, so the
+        histories hold its claim and the store holds it once."""
+        value, pieces = cut(json.loads(json.dumps(start, cls=DataclassJSONEncoder)))
+        state = value.get("resumed")
+        for holder in (value, state if isinstance(state, dict) else {}):
+            registry = holder.get("registry")
+            if (
+                isinstance(registry, dict)
+                and not is_cut(registry)
+                and json_size(registry) >= STORED_WHOLE_MIN_BYTES
+            ):
+                set_apart(holder, "registry", pieces, StoredWhole)
         return [value, *pieces]
 
     @staticmethod

@@ -12,6 +12,7 @@ it as further arguments, and ``join`` puts the value back together.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 # A value of more JSON than this is cut, into pieces of about this size.
@@ -80,6 +81,23 @@ def json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), default=str))
 
 
+def set_apart(
+    container: dict[str, Any],
+    key: str,
+    pieces: list[Any],
+    as_piece: Callable[[Any], Any] = lambda value: value,
+) -> None:
+    """Move ``container[key]`` whole into a piece of its own (``as_piece`` of it), leaving
+    a marker in its place."""
+    pieces.append(as_piece(container[key]))
+    container[key] = {_MARK: ["whole", [len(pieces) - 1]]}
+
+
+def is_cut(value: Any) -> bool:
+    """Whether ``value`` is a marker ``cut`` or ``set_apart`` left."""
+    return isinstance(value, dict) and list(value) == [_MARK]
+
+
 def join(value: Any, pieces: list[Any]) -> Any:
     """The value ``cut`` made ``value`` and ``pieces`` of."""
     if isinstance(value, list):
@@ -90,6 +108,8 @@ def join(value: Any, pieces: list[Any]) -> Any:
         return {key: join(item, pieces) for key, item in value.items()}
     kind, indices = value[_MARK]
     parts = [pieces[index] for index in indices]
+    if kind == "whole":
+        return join(parts[0], pieces)
     if kind == "text":
         return "".join(parts)
     flat = [item for part in parts for item in part]

@@ -69,12 +69,25 @@ async def test_a_lone_execution_is_idle_after_one_wait():
     assert failures[0]["execution_id"] == "root"
 
 
-async def test_a_tree_is_idle_when_two_walks_see_the_same_progress():
+def asks(tree: ScriptedTree) -> dict[str, int]:
+    counted: dict[str, int] = {}
+    for _, eid, _ in tree.asked:
+        counted[eid] = counted.get(eid, 0) + 1
+    return counted
+
+
+async def test_a_tree_is_idle_when_its_parents_show_the_walk_s_progress_again():
+    """One walk over every execution, then a second look at those with children only."""
     tree = ScriptedTree({"root": ["c1", "c2"], "c1": ["g1"], "c2": [], "g1": []})
     await wait_for_idle_tree(tree, "root", cascade=1, since="")
-    assert tree.walks() == 2
-    asked = {eid for _, eid, _ in tree.asked}
-    assert asked == {"root", "c1", "c2", "g1"}
+    assert asks(tree) == {"root": 2, "c1": 2, "c2": 1, "g1": 1}
+
+
+async def test_a_fan_out_is_walked_once():
+    children = [f"c{i}" for i in range(100)]
+    tree = ScriptedTree({"root": children, **{c: [] for c in children}})
+    await wait_for_idle_tree(tree, "root", cascade=1, since="")
+    assert asks(tree) == {"root": 2, **{c: 1 for c in children}}
 
 
 async def test_a_child_that_wakes_its_parent_after_it_was_seen_idle_means_another_walk():
@@ -88,7 +101,14 @@ async def test_a_child_that_wakes_its_parent_after_it_was_seen_idle_means_anothe
 
     tree.on_ask = child_signals_parent
     await wait_for_idle_tree(tree, "root", cascade=1, since="")
-    assert tree.walks() == 3  # walk 2 saw the new progress; walk 3 confirmed it
+    # The second look at the root saw the new progress, so the tree was walked again.
+    assert asks(tree)["child"] == 2
+    assert [kind for kind, eid, _ in tree.asked if eid == "root"] == [
+        "wait",
+        "status",
+        "wait",
+        "status",
+    ]
 
 
 async def test_a_busy_descendant_is_waited_for_not_just_asked():
@@ -126,8 +146,25 @@ async def test_a_lone_execution_that_already_answered_is_asked_nothing_more():
     assert [f["node_name"] for f in failures] == ["A"]
 
 
-async def test_with_children_the_root_s_report_saves_only_the_first_question():
+async def test_with_children_the_root_s_report_saves_the_wait_for_it():
     tree = ScriptedTree({"root": ["child"], "child": []})
     report = IdleReport(1, True, progress=1, children=["child"])
     await wait_for_idle_tree(tree, "root", 1, "", root_report=report)
-    assert [eid for kind, eid, _ in tree.asked if kind == "wait" and eid == "root"] == ["root"]
+    assert [kind for kind, eid, _ in tree.asked if eid == "root"] == ["status"]
+
+
+async def test_a_parent_that_wakes_a_child_seen_idle_moves_its_own_progress_so_the_walk_repeats():
+    """A childless execution gets no second look: only its parent wakes it, in a cascade
+    that moves the parent's counter."""
+    tree = ScriptedTree({"root": ["child"], "child": []})
+    woke = []
+
+    def parent_signals_child(eid: str) -> None:
+        if eid == "root" and tree.asked[-1][0] == "status" and not woke:
+            woke.append(eid)
+            tree.progress["root"] += 1
+            tree.busy.add("child")
+
+    tree.on_ask = parent_signals_child
+    await wait_for_idle_tree(tree, "root", cascade=1, since="")
+    assert [kind for kind, eid, _ in tree.asked if eid == "child"] == ["status", "status", "wait"]

@@ -236,6 +236,39 @@ async def stored_payloads(env: SoeTestEnvironment) -> str:
     return await env.soe.orchestrate(STORED_CONFIG, "big", ["START"], {})
 
 
+CLAIMED_CONFIG = {
+    "parent": {
+        "Spawn": {
+            "node_type": "child",
+            "event_triggers": ["START"],
+            "child_workflow_name": "worker",
+            "child_initial_signals": ["W0"],
+            "fan_out_field": "items",
+            "child_input_field": "item",
+            "signals_to_parent": ["W6"],
+        },
+        "Count": {
+            "node_type": "router",
+            "event_triggers": ["W6"],
+            "event_emissions": [{"signal_name": "COUNTED"}],
+        },
+    },
+    "worker": {
+        f"Step{i}": {
+            "node_type": "router",
+            "event_triggers": [f"W{i}"],
+            "event_emissions": [{"signal_name": f"W{i + 1}"}],
+        }
+        for i in range(6)
+    },
+}
+
+
+async def config_claim(env: SoeTestEnvironment) -> str:
+    """Payload version 4: the registry travels as a claim (start, children, continue-as-new)."""
+    return await env.soe.orchestrate(CLAIMED_CONFIG, "parent", ["START"], {"items": [1, 2, 3]})
+
+
 SCENARIOS: dict[str, Scenario] = {
     "approval": approval,
     "notify": notify,
@@ -249,6 +282,7 @@ SCENARIOS: dict[str, Scenario] = {
     "builtins": builtins,
     "fan_in": fan_in,
     "stored_payloads": stored_payloads,
+    "config_claim": config_claim,
 }
 
 
