@@ -31,9 +31,7 @@ def started_input(history) -> list[Payload]:
 
 def claims(payloads: list[Payload]) -> list[str]:
     """The digests the input's claims name."""
-    return [
-        json.loads(p.data)["claimData"]["sha256"] for p in payloads if len(p.external_payloads)
-    ]
+    return [json.loads(p.data)["claimData"]["sha256"] for p in payloads if len(p.external_payloads)]
 
 
 async def test_executions_of_one_config_carry_the_same_claim_for_it(tmp_path: Path):
