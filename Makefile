@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_signals --executions 2000
 	$(BIN)/python -m benchmarks.bench_footprint --nodes 50 2000
 	$(BIN)/python -m benchmarks.bench_engine
+	$(BIN)/python -m benchmarks.bench_conversation --turns 100 400 1000 --runs 3
 
 clean:
 	rm -rf $(VENV) .pytest_cache .soe-temporal
