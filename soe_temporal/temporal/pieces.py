@@ -45,35 +45,31 @@ def cut(value: Any) -> tuple[Any, list[Any]]:
             filled += size
         return mark(kind, groups)
 
-    def walk(item: Any, size: int) -> Any:
-        """The item as it travels, given its size in JSON; only what is over the piece
-        size is looked into, so a value that needs no cutting costs one encoding."""
+    def walk(item: Any, size: int) -> tuple[Any, int]:
+        """The item as it travels, and its size then, given its size as JSON: only what
+        is over the piece size is looked into, so a value that needs no cutting costs one
+        encoding."""
         if size <= PIECE_BYTES:
-            return item
+            return item, size
         if isinstance(item, str):
             slices = [item[i : i + PIECE_BYTES] for i in range(0, len(item), PIECE_BYTES)]
-            return mark("text", slices)
+            return mark("text", slices), _MARK_BYTES
         if isinstance(item, list):
-            walked = [_walked(element) for element in item]
-            values, sizes = [v for v, _ in walked], [size for _, size in walked]
-            if sum(sizes) + len(sizes) + 1 <= PIECE_BYTES:
-                return values  # what made it large travels in pieces already
-            return grouped("list", values, sizes)
+            walked = [walk(element, json_size(element)) for element in item]
+            values, sizes = [v for v, _ in walked], [s for _, s in walked]
+            travelling = sum(sizes) + len(sizes) + 1
+            if travelling <= PIECE_BYTES:  # what made it large travels in pieces already
+                return values, travelling
+            return grouped("list", values, sizes), _MARK_BYTES
         if isinstance(item, dict):
-            walked_items = [(key, _walked(element)) for key, element in item.items()]
-            sizes = [len(str(key)) + 4 + size for key, (_, size) in walked_items]
+            pairs = [(key, *walk(element, json_size(element))) for key, element in item.items()]
+            sizes = [len(str(key)) + 4 + s for key, _, s in pairs]
             if sum(sizes) + 1 <= PIECE_BYTES:
-                return {key: v for key, (v, _) in walked_items}
-            return grouped("items", [[key, v] for key, (v, _) in walked_items], sizes)
-        return item
+                return {key: v for key, v, _ in pairs}, sum(sizes) + 1
+            return grouped("items", [[key, v] for key, v, _ in pairs], sizes), _MARK_BYTES
+        return item, size
 
-    def _walked(element: Any) -> tuple[Any, int]:
-        """An element as it travels, and what it counts for in its container's pieces."""
-        size = json_size(element)
-        travelling = walk(element, size)
-        return travelling, (size if travelling is element else _MARK_BYTES)
-
-    return walk(value, json_size(value)), pieces
+    return walk(value, json_size(value))[0], pieces
 
 
 def json_size(value: Any) -> int:
