@@ -105,11 +105,11 @@ async def _unchanged(probe: TreeProbe, walk: _Walk, limit: asyncio.Semaphore) ->
     async def same(execution_id: str) -> bool:
         async with limit:
             status = await probe.status(execution_id)
-        return (
-            status is not None
-            and status["idle"]
-            and status["progress"] == walk.progress[execution_id]
-        )
+            if status is not None and status["idle"]:
+                return status["progress"] == walk.progress[execution_id]
+            # Busy, or too slow to answer a query: wait for it, as the walk does.
+            report = await probe.wait_idle(execution_id, WaitRequest())
+        return report is not None and report.progress == walk.progress[execution_id]
 
     return all(await asyncio.gather(*(same(eid) for eid in walk.parents)))
 

@@ -168,3 +168,18 @@ async def test_a_parent_that_wakes_a_child_seen_idle_moves_its_own_progress_so_t
     tree.on_ask = parent_signals_child
     await wait_for_idle_tree(tree, "root", cascade=1, since="")
     assert [kind for kind, eid, _ in tree.asked if eid == "child"] == ["status", "status", "wait"]
+
+
+async def test_a_parent_that_cannot_answer_a_query_at_once_is_waited_for_not_walked_again():
+    """The second look asks a quick status; without one (a busy or slow worker), it waits."""
+    tree = ScriptedTree({"root": ["child"], "child": []})
+    real_status = tree.status
+
+    async def no_quick_status(execution_id: str):
+        answer = await real_status(execution_id)
+        return None if execution_id == "root" else answer
+
+    tree.status = no_quick_status  # type: ignore[method-assign]
+    await wait_for_idle_tree(tree, "root", cascade=1, since="")
+    assert [kind for kind, eid, _ in tree.asked if eid == "root"] == ["wait", "status", "wait"]
+    assert asks(tree)["child"] == 1
