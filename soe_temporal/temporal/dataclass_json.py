@@ -5,7 +5,8 @@ deep copy of everything it holds) and back through ``value_to_type``, which call
 ``typing.get_type_hints`` and copies every list and mapping on every decode. soe_temporal's
 payload shapes cross the converter on every activation, activity and update, so:
 
-- encoding lets the JSON encoder walk a dataclass's fields in place (the same JSON);
+- encoding lets the JSON encoder walk a dataclass's fields in place, and leaves out our
+  shapes' fields at empty defaults (:class:`DataclassJSONEncoder`);
 - decoding soe_temporal's own shapes uses a decoder made once per type from its hints.
   A value the decoder does not expect (or a type it does not know) goes to
   ``value_to_type``, so what is accepted, and the errors, are temporalio's.
