@@ -30,9 +30,9 @@ from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from benchmarks.stats import print_on_dev_server
 from soe_temporal import SoeClient, create_worker
 from soe_temporal.llm.protocol import assemble_prompt, input_document
-from soe_temporal.servers.devserver import DevServer, DevServerSettings
 from soe_temporal.temporal.converter import soe_temporal_client
 from soe_temporal.temporal.payload_store import LocalPayloadStore
 
@@ -201,10 +201,7 @@ async def main() -> None:
     parser.add_argument("--turns", type=int, nargs="+", default=[100, 400, 1000])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    settings = DevServerSettings(database=None, port=17733, ui_port=17734)
-    async with DevServer(settings) as server:
-        assert server.client is not None
-        print(await benchmark(server.client, args.turns, args.runs))
+    await print_on_dev_server(17733, lambda client: benchmark(client, args.turns, args.runs))
 
 
 if __name__ == "__main__":

@@ -24,9 +24,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from benchmarks.hand_written import HandWrittenFanOut, HandWrittenFanOutChild
-from benchmarks.stats import machine, ratios, spread
+from benchmarks.stats import machine, print_on_dev_server, ratios, spread
 from soe_temporal import SoeClient, create_worker, load_config
-from soe_temporal.servers.devserver import DevServer, DevServerSettings
 
 
 def fan_out_config(children: int) -> dict[str, Any]:
@@ -136,10 +135,7 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--port", type=int, default=int(os.environ.get("SOE_BENCH_PORT", "7298")))
     args = parser.parse_args()
-    settings = DevServerSettings(database=None, port=args.port, ui_port=args.port + 1000)
-    async with DevServer(settings) as server:
-        assert server.client is not None
-        print(await benchmark(server.client, args.children, args.runs))
+    await print_on_dev_server(args.port, lambda client: benchmark(client, args.children, args.runs))
 
 
 if __name__ == "__main__":

@@ -36,9 +36,8 @@ from benchmarks.hand_written import (
     noop,
     noop_activity,
 )
-from benchmarks.stats import machine, ratios, spread
+from benchmarks.stats import machine, print_on_dev_server, ratios, spread
 from soe_temporal import SoeClient, create_worker, load_config
-from soe_temporal.servers.devserver import DevServer, DevServerSettings
 from soe_temporal.temporal.converter import payload_store_of, soe_data_converter
 from soe_temporal.workflow import SoeWorkflow
 
@@ -192,10 +191,9 @@ async def main() -> None:
     parser.add_argument("--waiting", type=int, default=500)
     parser.add_argument("--port", type=int, default=int(os.environ.get("SOE_BENCH_PORT", "7297")))
     args = parser.parse_args()
-    settings = DevServerSettings(database=None, port=args.port, ui_port=args.port + 1000)
-    async with DevServer(settings) as server:
-        assert server.client is not None
-        print(await benchmark(server.client, args.nodes, args.runs, args.waiting))
+    await print_on_dev_server(
+        args.port, lambda client: benchmark(client, args.nodes, args.runs, args.waiting)
+    )
 
 
 if __name__ == "__main__":

@@ -37,11 +37,10 @@ from benchmarks.hand_written import (
     noop,
     noop_activity,
 )
-from benchmarks.stats import machine, ratios, spread
+from benchmarks.stats import machine, print_on_dev_server, ratios, spread
 from soe_temporal import SoeClient, SoeConfig, create_worker, load_config
 from soe_temporal.activities import SoeActivities
 from soe_temporal.llm.providers.fake import FakeProvider
-from soe_temporal.servers.devserver import DevServer, DevServerSettings
 
 
 def tool_chain(nodes: int, local: bool = False) -> dict[str, Any]:
@@ -264,11 +263,11 @@ async def main() -> None:
     )
     parser.add_argument("--port", type=int, default=int(os.environ.get("SOE_BENCH_PORT", "7299")))
     args = parser.parse_args()
-    settings = DevServerSettings(database=None, port=args.port, ui_port=args.port + 1000)
-    async with DevServer(settings) as server:
-        assert server.client is not None
-        report = await benchmark(server.client, args.nodes, args.repeats, args.local_only)
-    print(report.text())
+
+    async def run(client: Client) -> str:
+        return (await benchmark(client, args.nodes, args.repeats, args.local_only)).text()
+
+    await print_on_dev_server(args.port, run)
 
 
 if __name__ == "__main__":

@@ -25,9 +25,8 @@ from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from benchmarks.stats import machine, ratios, spread
+from benchmarks.stats import machine, print_on_dev_server, ratios, spread
 from soe_temporal import SoeClient, create_worker, load_config
-from soe_temporal.servers.devserver import DevServer, DevServerSettings
 
 CONFIG = """
 waiting:
@@ -175,10 +174,9 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=50)
     args = parser.parse_args()
-    settings = DevServerSettings(database=None, port=17933, ui_port=17934)
-    async with DevServer(settings) as server:
-        assert server.client is not None
-        print(await benchmark(server.client, args.executions, args.rounds, args.concurrency))
+    await print_on_dev_server(
+        17933, lambda client: benchmark(client, args.executions, args.rounds, args.concurrency)
+    )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 import platform
 import statistics
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+
+from temporalio.client import Client
+
+from soe_temporal.servers.devserver import DevServer, DevServerSettings
 
 
 def machine() -> str:
@@ -26,3 +30,11 @@ def spread(values: Sequence[float], scale: float = 1, digits: int = 2) -> str:
 def ratios(ours: Sequence[float], theirs: Sequence[float]) -> list[float]:
     """Run by run: the runs of a round are taken side by side."""
     return [a / b for a, b in zip(ours, theirs, strict=True)]
+
+
+async def print_on_dev_server(port: int, run: Callable[[Client], Awaitable[str]]) -> None:
+    """Print what ``run`` reports, run against a fresh in-memory embedded dev server."""
+    settings = DevServerSettings(database=None, port=port, ui_port=port + 1000)
+    async with DevServer(settings) as server:
+        assert server.client is not None
+        print(await run(server.client))

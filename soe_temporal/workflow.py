@@ -609,17 +609,13 @@ async def _start_call(
     names its workflow and what it does too. A local one goes without: its id is what its
     marker shows, and a summary would be encoded and visited on every call of a chain
     whose point is to be cheap."""
-    activity_id = f"{call.node_name}/{call.call_id}"
-    if plan.local:
-        return await workflow.execute_local_activity(
-            activity_name, request, result_type=result_type, activity_id=activity_id, **plan.kwargs
-        )
-    return await workflow.execute_activity(
+    start = workflow.execute_local_activity if plan.local else workflow.execute_activity
+    return await start(
         activity_name,
         request,
         result_type=result_type,
-        activity_id=activity_id,
-        summary=f"{call.workflow_name}.{call.node_name}: {what}",
+        activity_id=f"{call.node_name}/{call.call_id}",
+        summary=None if plan.local else f"{call.workflow_name}.{call.node_name}: {what}",
         **plan.kwargs,
     )
 

@@ -95,4 +95,4 @@ async def test_a_payload_read_again_comes_from_memory(tmp_path: Path):
             path.unlink()  # gone from the directory: only the store's memory has it
     [payload] = await store.retrieve(None, [claim])  # type: ignore[arg-type]
     assert payload.data == b"x" * 4096
-    assert LocalPayloadStore(tmp_path)._recent().get(claim.claim_data["sha256"]) is None
+    assert LocalPayloadStore(tmp_path)._recent.get(claim.claim_data["sha256"]) is None

@@ -26,7 +26,6 @@ from temporalio.converter import (
 from .dataclass_json import DataclassJSONEncoder, decode, decodes_fast
 from .payload_store import (
     STORED_WHOLE_KEY,
-    STORED_WHOLE_MIN_BYTES,
     PayloadStore,
     PayloadStoreSpec,
     StoredWhole,
@@ -47,7 +46,7 @@ class OrderedJSONPlainPayloadConverter(JSONPlainPayloadConverter):
             metadata={"encoding": self.encoding.encode()},
             data=json.dumps(value, cls=self._encoder, separators=(",", ":")).encode(),
         )
-        if isinstance(value, StoredWhole) and payload.ByteSize() >= STORED_WHOLE_MIN_BYTES:
+        if isinstance(value, StoredWhole):
             payload.metadata[STORED_WHOLE_KEY] = b"1"
         return payload
 

@@ -125,9 +125,9 @@ def _make_decoder(hint: Any) -> Decoder:
     if hint is dict or hint is list:
         return _checked(hint, hint)
     if origin is dict and arguments and arguments[0] in (str, Any):
-        return _dict_decoder(hint, decoder_for(arguments[1]))
+        return _container_decoder(hint, dict, decoder_for(arguments[1]), _rebuilt_dict)
     if origin is list and arguments:
-        return _list_decoder(hint, decoder_for(arguments[0]))
+        return _container_decoder(hint, list, decoder_for(arguments[0]), _rebuilt_list)
     return _fallback(hint)
 
 
@@ -143,30 +143,23 @@ def _union_decoder(hint: Any, arguments: tuple[Any, ...]) -> Decoder:
     return _fallback(hint)
 
 
-def _dict_decoder(hint: Any, item: Decoder) -> Decoder:
+def _container_decoder(
+    hint: Any, kind: type, item: Decoder, rebuild: Callable[[Decoder, Any], Any]
+) -> Decoder:
+    """A list or a mapping whose items ``item`` decodes (as they are, when it is
+    ``_identity``); anything else goes to temporalio."""
     fallback = _fallback(hint)
     if item is _identity:
-        return lambda value: value if type(value) is dict else fallback(value)
-
-    def decode_dict(value: Any) -> Any:
-        if type(value) is not dict:
-            return fallback(value)
-        return {key: item(entry) for key, entry in value.items()}
-
-    return decode_dict
+        return lambda value: value if type(value) is kind else fallback(value)
+    return lambda value: rebuild(item, value) if type(value) is kind else fallback(value)
 
 
-def _list_decoder(hint: Any, item: Decoder) -> Decoder:
-    fallback = _fallback(hint)
-    if item is _identity:
-        return lambda value: value if type(value) is list else fallback(value)
+def _rebuilt_dict(item: Decoder, value: dict[str, Any]) -> dict[str, Any]:
+    return {key: item(entry) for key, entry in value.items()}
 
-    def decode_list(value: Any) -> Any:
-        if type(value) is not list:
-            return fallback(value)
-        return [item(entry) for entry in value]
 
-    return decode_list
+def _rebuilt_list(item: Decoder, value: list[Any]) -> list[Any]:
+    return [item(entry) for entry in value]
 
 
 def _dataclass_decoder(cls: type) -> Decoder:

@@ -57,11 +57,8 @@ class PayloadStore(StorageDriver):
     a digest): a config that a thousand children carry is read once, not a thousand times.
     """
 
-    def _recent(self) -> _RecentPayloads:
-        recent = self.__dict__.get("_recent_payloads")
-        if recent is None:
-            recent = self.__dict__["_recent_payloads"] = _RecentPayloads()
-        return recent
+    def __init__(self) -> None:
+        self._recent = _RecentPayloads()
 
     @abstractmethod
     async def put_blob(self, digest: str, data: bytes) -> None:
@@ -79,13 +76,12 @@ class PayloadStore(StorageDriver):
         self, context: StorageDriverStoreContext, payloads: Sequence[Payload]
     ) -> list[StorageDriverClaim]:
         claims = []
-        recent = self._recent()
         for payload in payloads:
             data = payload.SerializeToString()
             digest = hashlib.sha256(data).hexdigest()
-            if recent.get(digest) is None:
+            if self._recent.get(digest) is None:
                 await self.put_blob(digest, data)
-                recent.put(digest, data)
+                self._recent.put(digest, data)
             claims.append(StorageDriverClaim(claim_data={"sha256": digest}))
         return claims
 
@@ -96,11 +92,10 @@ class PayloadStore(StorageDriver):
         return [Payload.FromString(data) for data in datas]
 
     async def _read(self, digest: str) -> bytes:
-        recent = self._recent()
-        data = recent.get(digest)
+        data = self._recent.get(digest)
         if data is None:
             data = await self.get_blob(digest)
-            recent.put(digest, data)
+            self._recent.put(digest, data)
         return data
 
     def _missing(self, digest: str) -> PayloadMissingError:
@@ -142,6 +137,7 @@ class LocalPayloadStore(PayloadStore):
     """Payloads as files of a directory, ``sha256/<2 hex>/<digest>``."""
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
+        super().__init__()
         self.directory = Path(directory)
 
     def name(self) -> str:
@@ -187,6 +183,7 @@ class S3PayloadStore(PayloadStore):
     """
 
     def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None) -> None:
+        super().__init__()
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
