@@ -167,7 +167,9 @@ async def start_command(args: argparse.Namespace) -> int:
 
 async def signal_command(args: argparse.Namespace) -> int:
     soe = SoeClient(await _connect(), _task_queue())
-    await soe.broadcast_signals(args.execution_id, args.signals, wait=args.wait)
+    await soe.broadcast_signals(
+        args.execution_id, args.signals, wait=args.wait, request_id=args.request_id
+    )
     return 0
 
 
@@ -407,6 +409,12 @@ def _parser() -> argparse.ArgumentParser:
     sig.add_argument("execution_id")
     sig.add_argument("signals", nargs="+", metavar="SIGNAL")
     sig.add_argument("--wait", action="store_true", help="wait until the execution is idle")
+    sig.add_argument(
+        "--request-id",
+        metavar="ID",
+        help="deliver at most once per id: sending the same id again applies nothing "
+        "(safe to retry)",
+    )
     for name, handler, text in (
         ("context", context_command, "print an execution's context as JSON"),
         ("describe", describe_command, "print an execution's status as JSON"),

@@ -33,7 +33,7 @@ from .engine.commands import (
     StartChildren,
     TellParent,
 )
-from .engine.signals import signal_list_problem
+from .engine.signals import read_external_signals, signal_list_problem
 from .engine.state import ToolFacts
 from .temporal.activity_options import (
     DEFAULT_LLM_OPTIONS,
@@ -48,6 +48,7 @@ from .temporal.payloads import (
     CASCADE_EACH_OUTCOME_VERSION,
     CHILD_MESSAGE_SIGNAL,
     CLOSE_UPDATE,
+    CLOSING_REFUSAL,
     CONFIG_QUERY,
     CONTEXT_QUERY,
     CONVERSATION_QUERY,
@@ -216,22 +217,22 @@ class SoeWorkflow:
 
     @workflow.signal(name=SIGNAL_NAME)
     def soe_signal(self, signals: Any) -> None:
-        """External SOE signals: a JSON list of names (a single name is accepted too)."""
-        names = [signals] if isinstance(signals, str) else signals
-        problem = signal_list_problem(names)
-        if problem:
+        """External SOE signals: a JSON list of names (a single name is accepted too), or
+        ``{"signals": [...], "request_id": "..."}``, which is delivered once per id."""
+        external = read_external_signals(signals)
+        if external.problem:
             workflow.logger.warning(
                 "Ignored soe_signal with input %r: %s (with the temporal CLI: "
                 "--input '[\"APPROVED\"]')",
                 signals,
-                problem,
+                external.problem,
             )
             return
-        self._execution.deliver(names)
+        self._execution.deliver(external.signals, external.request_id)
 
     @workflow.update(name=BROADCAST_UPDATE)
     async def soe_broadcast(self, request: BroadcastRequest) -> IdleReport:
-        cascade = self._execution.deliver(list(request.signals))
+        cascade = self._execution.deliver(list(request.signals), request.request_id)
         if not request.wait:
             return self._report(WaitRequest(cascade))
         return await self._wait_idle(WaitRequest(cascade))
@@ -243,7 +244,7 @@ class SoeWorkflow:
             raise ApplicationError(problem, type="InvalidSignals")
         if self._closing:
             raise ApplicationError(
-                "the execution is closing and takes no more signals", type="Closing"
+                "the execution is closing and takes no more signals", type=CLOSING_REFUSAL
             )
 
     @workflow.update(name=WAIT_IDLE_UPDATE)
@@ -333,16 +334,31 @@ class SoeWorkflow:
     async def _wait_idle(self, request: WaitRequest) -> IdleReport:
         # While continuing as new, answer only once the running calls are done, so that
         # the caller's next question reaches the new run instead of spinning on this one.
+        execution = self._execution
         await workflow.wait_condition(
-            lambda: self._quiet or (self._continuing and self._executing == 0)
+            lambda: (
+                (
+                    self._quiet
+                    and all(execution.request_cascade(r) is not None for r in request.request_ids)
+                )
+                or (self._continuing and self._executing == 0)
+            )
         )
         return self._report(request)
 
     def _report(self, request: WaitRequest) -> IdleReport:
-        """Idleness, progress and children; the unhandled failures of a cascade, or of
-        everything since a moment (for executions below the one the caller signalled)."""
+        """Idleness, progress and children; the unhandled failures of a cascade (or of the
+        cascades of the requests named), or of everything since a moment (for executions
+        below the one the caller signalled)."""
         execution = self._execution
+        requests = {
+            request_id: cascade
+            for request_id in request.request_ids
+            if (cascade := execution.request_cascade(request_id)) is not None
+        }
         failures = execution.unhandled_failures(request.cascade, request.since)
+        for cascade in sorted(set(requests.values()) - {request.cascade}):
+            failures += execution.unhandled_failures(cascade)
         return IdleReport(
             cascade=request.cascade,
             idle=self._quiet,
@@ -351,6 +367,7 @@ class SoeWorkflow:
             failures=[vars(f) for f in failures],
             children=list(execution.state.children),
             now=workflow.now().isoformat(),
+            requests=requests,
         )
 
     # -- continue-as-new ------------------------------------------------------------

@@ -10,6 +10,7 @@ from temporalio.client import WorkflowExecutionDescription, WorkflowExecutionSta
 from temporalio.service import RPCError, RPCStatusCode
 
 from ..errors import ConfigError, ExecutionClosedError, WaitTimeoutError
+from ..temporal.payloads import CLOSING_REFUSAL
 
 
 def explain(
@@ -20,6 +21,8 @@ def explain(
     if status is not None and status != WorkflowExecutionStatus.RUNNING:
         return ExecutionClosedError(execution_id, status.name)
     cause = getattr(error, "cause", None)
+    if getattr(cause, "type", None) == CLOSING_REFUSAL:
+        return ExecutionClosedError(execution_id, "closing")
     message = getattr(cause, "message", None) or str(error)
     return ConfigError(f"Execution '{execution_id}' refused the request: {message}")
 
@@ -48,15 +51,25 @@ def wait_timeout(
 
 
 def server_busy(error: Exception) -> bool:
-    """A refusal that only says the server or worker is too busy right now: ask again.
+    """A refusal that only says "not now": the server or the worker is too busy, the
+    execution has as many updates in flight as the server allows (about 10), an update was
+    aborted, or an ask ran out of time on its way. Asking again later is safe.
 
-    Under load the server drops an update that no workflow task picked up in time."""
+    Under load the server also drops an update that no workflow task picked up in time."""
     if isinstance(error, RPCError) and error.status in (
         RPCStatusCode.UNAVAILABLE,
         RPCStatusCode.RESOURCE_EXHAUSTED,
         RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.ABORTED,
     ):
         return True
     cause = getattr(error, "cause", None)
     text = f"{error} {getattr(cause, 'message', '') or cause or ''}"
-    return "wasn't processed by worker" in text
+    return any(marker in text for marker in _BUSY_MARKERS)
+
+
+_BUSY_MARKERS = (
+    "wasn't processed by worker",
+    "update was aborted",
+    "in-flight updates",
+)

@@ -65,6 +65,7 @@ from ..temporal.payloads import (
     WorkflowArguments,
 )
 from ..temporal.serialization import NotJsonData, to_json_data
+from .broadcast import Broadcaster
 from .explain import explain, server_busy, wait_timeout
 from .tree import wait_for_idle_tree
 
@@ -98,6 +99,7 @@ class SoeClient:
         self.agent_iteration_limit = agent_iteration_limit
         self.max_state_bytes = max_state_bytes
         self.continue_as_new_after_events = continue_as_new_after_events
+        self._broadcaster = Broadcaster(_Channel(self), server_busy)
 
     # -- starting -------------------------------------------------------------------
 
@@ -195,27 +197,34 @@ class SoeClient:
     # -- signalling and waiting -----------------------------------------------------
 
     async def broadcast_signals(
-        self, execution_id: str, signals: list[str], wait: bool = True
+        self,
+        execution_id: str,
+        signals: list[str],
+        wait: bool = True,
+        request_id: str | None = None,
     ) -> None:
-        """Send SOE signals to an execution (F-API-2); with ``wait``, until it is idle."""
+        """Send SOE signals to an execution (F-API-2); with ``wait``, until it is idle.
+
+        The signals travel with ``request_id`` (a fresh one if none is given): an execution
+        takes each id once, so calling again with an id it has taken applies nothing and
+        answers as the first call did, and this client's own retries never count a signal
+        twice. Any number of callers may signal one execution at once.
+        """
         problem = signal_list_problem(signals)
         if problem:
             raise ConfigError(problem)
-        handle = self._handle(execution_id)
+        if request_id is not None and not (isinstance(request_id, str) and request_id):
+            raise ConfigError(f"request_id must be a non-empty string; got {request_id!r}")
+        sending = self._broadcaster.send(
+            execution_id, list(signals), request_id or str(uuid.uuid4()), wait
+        )
         try:
-            if not wait:
-                await handle.signal(SIGNAL_NAME, signals)
-                return
-            report: IdleReport = await self._bounded(
-                execution_id,
-                handle.execute_update(
-                    BROADCAST_UPDATE, BroadcastRequest(signals, wait=True), result_type=IdleReport
-                ),
-            )
+            report = await self._bounded(execution_id, sending)
         except (RPCError, WorkflowUpdateFailedError) as error:
             raise await self._explain(execution_id, error) from None
-        # The signals' cascade, and whatever failed below this execution since they arrived.
-        await self._wait(execution_id, report.cascade, since=report.now, root_report=report)
+        if report is not None:
+            # The signals' cascade, and whatever failed below this execution since.
+            await self._wait(execution_id, report.cascade, since=report.now, root_report=report)
 
     async def wait_idle(self, execution_id: str) -> None:
         """Wait until the execution and every execution below it are idle."""
@@ -358,6 +367,26 @@ class SoeClient:
         except Exception:
             description = None
         return wait_timeout(execution_id, self.wait_timeout, self.task_queue, description)
+
+
+class _Channel:
+    """The broadcaster's messages, sent through Temporal."""
+
+    def __init__(self, client: SoeClient) -> None:
+        self._client = client
+
+    async def update(self, execution_id: str, request: BroadcastRequest) -> IdleReport:
+        return await self._client._handle(execution_id).execute_update(
+            BROADCAST_UPDATE, request, result_type=IdleReport
+        )
+
+    async def signal(self, execution_id: str, payload: dict[str, Any]) -> None:
+        await self._client._handle(execution_id).signal(SIGNAL_NAME, payload)
+
+    async def wait(self, execution_id: str, request: WaitRequest) -> IdleReport:
+        return await self._client._handle(execution_id).execute_update(
+            WAIT_IDLE_UPDATE, request, result_type=IdleReport
+        )
 
 
 class _Probe:

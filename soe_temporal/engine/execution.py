@@ -65,6 +65,9 @@ from .state import (
 
 # How many failures an execution remembers for `describe` and waiting callers.
 FAILURES_KEPT = 100
+# How many request ids an execution remembers, so that a caller's retry is not applied
+# twice (they are carried over continue-as-new).
+REQUESTS_KEPT = 1_000
 
 
 def _accept_any_registry(workflows: dict[str, Any]) -> str | None:
@@ -211,13 +214,28 @@ class Execution:
 
     # -- inputs ----------------------------------------------------------------------
 
-    def deliver(self, signals: list[str]) -> int:
-        """Queue signals from outside (a start, an external signal); returns their cascade."""
+    def deliver(self, signals: list[str], request_id: str | None = None) -> int:
+        """Queue signals from outside (a start, an external signal); returns their cascade.
+
+        A ``request_id`` already delivered (among the last ``REQUESTS_KEPT``) queues
+        nothing: the caller is answered with the cascade its first delivery opened."""
+        requests = self.state.requests
+        if request_id is not None and request_id in requests:
+            return requests[request_id]
         cascade = self.state.next_cascade
         self.state.next_cascade += 1
         self.state.pending.append(PendingBroadcast(list(signals), cascade))
         self.state.progress += 1
+        if request_id is not None:
+            requests[request_id] = cascade
+            if len(requests) > REQUESTS_KEPT:
+                del requests[next(iter(requests))]
         return cascade
+
+    def request_cascade(self, request_id: str) -> int | None:
+        """The cascade a delivered request opened; None if it has not arrived (or is
+        older than the last ``REQUESTS_KEPT``)."""
+        return self.state.requests.get(request_id)
 
     def process_pending(self) -> list[Command]:
         """Broadcast every queued signal list, in order; returns the work to start."""

@@ -102,6 +102,9 @@ class ExecutionState:
     progress: int = 0
     settings: EngineSettings = field(default_factory=EngineSettings)
     version: int = STATE_VERSION
+    # The most recent request ids delivered from outside, oldest first, and the cascade
+    # each opened: a request delivered again opens nothing (an idempotent broadcast).
+    requests: dict[str, int] = field(default_factory=dict)
 
 
 def unhandled_failures(

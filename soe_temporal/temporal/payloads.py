@@ -58,6 +58,8 @@ TOOL_RESULT_INVALID = "ToolResultInvalid"
 LLM_UNAVAILABLE = "LlmUnavailable"
 LLM_PROVIDER_ERROR = "LlmProviderError"
 LLM_CALL_ERROR = "LlmCallError"
+# ApplicationError type of a broadcast refused because the execution is closing.
+CLOSING_REFUSAL = "Closing"
 
 # Memo keys: what describe() shows of an execution, even once it is closed.
 MEMO_WORKFLOW = "soe_workflow_name"
@@ -235,17 +237,26 @@ class WorkerOptions:
 
 @dataclass
 class BroadcastRequest:
+    """Signals sent by an update. A ``request_id`` the execution has taken already is not
+    delivered again: the update answers about its first delivery."""
+
     signals: list[str]
     wait: bool = True
+    request_id: str | None = None
 
 
 @dataclass
 class WaitRequest:
     """Wait until idle; report the unhandled failures of ``cascade`` (the one a start or a
-    signal opened), or else those at or after ``since`` (a workflow time)."""
+    signal opened), or else those at or after ``since`` (a workflow time).
+
+    With ``request_ids`` (signals sent with those ids, by ``soe_signal`` or an update),
+    wait until each has arrived and the execution is idle, and report the failures of
+    their cascades."""
 
     cascade: int | None = None
     since: str | None = None
+    request_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -275,3 +286,5 @@ class IdleReport:
     children: list[str] = field(default_factory=list)
     # The execution's workflow time when it answered (ISO 8601).
     now: str = ""
+    # For a wait with request ids: the cascade each of them opened.
+    requests: dict[str, int] = field(default_factory=dict)

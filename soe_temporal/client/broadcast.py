@@ -1,0 +1,186 @@
+"""Sending signals to an execution, and waiting for them, with any number of callers.
+
+The server lets only about ten updates be in flight per execution, so an update per caller
+cannot carry hundreds of callers at once. So:
+
+- a caller alone on an execution (the common case) sends its signals in the
+  ``soe_broadcast`` update, which answers once the execution is idle: one message;
+- a caller that finds one of this client's broadcasts to the same execution in flight, or
+  whose update the server refuses for the moment, sends its signals as the ``soe_signal``
+  signal (which has no such limit) and joins the execution's watch: one ``soe_wait_idle``
+  update at a time, shared by every caller of this client waiting on that execution, that
+  answers for all their request ids at once.
+
+Every send carries a request id, which an execution takes once (``Execution.deliver``): a
+retry after any error, or a signal after a refused update that may have been applied
+after all, never delivers the signals twice.
+
+The sends go through :class:`BroadcastChannel`, so this can be tested against a scripted
+execution; :class:`~soe_temporal.client.SoeClient` sends through Temporal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from ..temporal.payloads import BroadcastRequest, IdleReport, WaitRequest
+
+# Backoff between asks the server refused for the moment: first, and at most (seconds).
+FIRST_BACKOFF_SECONDS = 0.05
+MAX_BACKOFF_SECONDS = 2.0
+
+
+class BroadcastChannel(Protocol):
+    """How signals and waits reach one execution."""
+
+    async def update(self, execution_id: str, request: BroadcastRequest) -> IdleReport:
+        """The ``soe_broadcast`` update: deliver, wait until idle, report."""
+        ...
+
+    async def signal(self, execution_id: str, payload: dict[str, Any]) -> None:
+        """The ``soe_signal`` signal: ``{"signals": [...], "request_id": ...}``."""
+        ...
+
+    async def wait(self, execution_id: str, request: WaitRequest) -> IdleReport:
+        """The ``soe_wait_idle`` update."""
+        ...
+
+
+class Broadcaster:
+    """Sends each caller's signals once, by the cheapest way the load allows.
+
+    ``temporary`` tells a refusal that only says "not now" (a full update slot, an aborted
+    update, a busy server) from a real error, which reaches the caller unchanged."""
+
+    def __init__(self, channel: BroadcastChannel, temporary: Callable[[Exception], bool]) -> None:
+        self._channel = channel
+        self._temporary = temporary
+        self._updating: set[str] = set()  # executions this client has an update in flight to
+        self._watches: dict[str, _Watch] = {}
+
+    async def send(
+        self, execution_id: str, signals: list[str], request_id: str, wait: bool
+    ) -> IdleReport | None:
+        """Deliver ``signals`` under ``request_id``; with ``wait``, return the execution's
+        report once it has taken them and is idle (its cascade and that cascade's
+        unhandled failures)."""
+        payload = {"signals": list(signals), "request_id": request_id}
+        if not wait:
+            await self._retrying(lambda: self._channel.signal(execution_id, payload))
+            return None
+        if execution_id not in self._updating:
+            self._updating.add(execution_id)
+            try:
+                report = await self._channel.update(
+                    execution_id, BroadcastRequest(list(signals), True, request_id)
+                )
+                if not report.retry:
+                    return report
+                # The execution is continuing as new with the signals: wait on its next run.
+            except Exception as error:
+                if not self._temporary(error):
+                    raise
+            finally:
+                self._updating.discard(execution_id)
+        await self._retrying(lambda: self._channel.signal(execution_id, payload))
+        return await self._wait_for(execution_id, request_id)
+
+    async def _wait_for(self, execution_id: str, request_id: str) -> IdleReport:
+        watch = self._watches.get(execution_id)
+        if watch is None:
+            watch = self._watches[execution_id] = _Watch()
+        waiter: asyncio.Future[IdleReport] = asyncio.get_running_loop().create_future()
+        watch.waiting.setdefault(request_id, []).append(waiter)
+        if watch.task is None:
+            watch.task = asyncio.create_task(self._watch(execution_id, watch))
+        try:
+            return await waiter
+        finally:
+            # Answered, failed, or the caller gave up (its time limit): no longer waiting.
+            waiters = watch.waiting.get(request_id, [])
+            if waiter in waiters:
+                waiters.remove(waiter)
+                if not waiters:
+                    del watch.waiting[request_id]
+                if not watch.waiting and watch.task is not None:
+                    watch.task.cancel()
+
+    async def _watch(self, execution_id: str, watch: _Watch) -> None:
+        """One wait at a time for every request id waiting on the execution; each caller
+        is answered as soon as a report covers its id (ids sent after the wait went out
+        are asked for in the next)."""
+        backoff = _Backoff()
+        try:
+            while watch.waiting:
+                try:
+                    report = await self._channel.wait(
+                        execution_id, WaitRequest(request_ids=list(watch.waiting))
+                    )
+                except Exception as error:
+                    if self._temporary(error):
+                        await backoff.sleep()
+                        continue
+                    for waiters in watch.waiting.values():
+                        for waiter in waiters:
+                            if not waiter.done():
+                                waiter.set_exception(error)
+                    watch.waiting.clear()
+                    return
+                if report.retry:  # continuing as new: ask the next run
+                    continue
+                backoff.reset()
+                for request_id, cascade in report.requests.items():
+                    answer = _report_for(report, cascade)
+                    for waiter in watch.waiting.pop(request_id, []):
+                        if not waiter.done():
+                            waiter.set_result(answer)
+        finally:
+            watch.task = None
+            if self._watches.get(execution_id) is watch and not watch.waiting:
+                del self._watches[execution_id]
+
+    async def _retrying(self, send: Callable[[], Awaitable[None]]) -> None:
+        """``send`` until the server takes it (the caller's time limit bounds this)."""
+        backoff = _Backoff()
+        while True:
+            try:
+                return await send()
+            except Exception as error:
+                if not self._temporary(error):
+                    raise
+                await backoff.sleep()
+
+
+class _Watch:
+    def __init__(self) -> None:
+        # Request id -> the callers waiting for it (two callers may send one id).
+        self.waiting: dict[str, list[asyncio.Future[IdleReport]]] = {}
+        self.task: asyncio.Task[None] | None = None
+
+
+class _Backoff:
+    """Exponential, with jitter, so that callers refused together do not return together."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self._next = FIRST_BACKOFF_SECONDS
+
+    async def sleep(self) -> None:
+        await asyncio.sleep(self._next * random.uniform(0.5, 1.5))
+        self._next = min(self._next * 2, MAX_BACKOFF_SECONDS)
+
+
+def _report_for(report: IdleReport, cascade: int) -> IdleReport:
+    """One request's part of a shared report: its cascade and that cascade's failures."""
+    return dataclasses.replace(
+        report,
+        cascade=cascade,
+        failures=[f for f in report.failures if f.get("cascade") == cascade],
+        requests={},
+    )
