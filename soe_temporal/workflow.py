@@ -16,7 +16,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from .config import workflows_problem
-from .engine import CallTool, Command, EngineSettings, Execution, ToolOutcome
+from .engine import CallTool, Command, Execution, ToolOutcome
 from .engine.builtins import context_summary
 from .engine.commands import (
     AppendToHistory,
@@ -33,6 +33,7 @@ from .engine.commands import (
     StartChildren,
     TellParent,
 )
+from .engine.context import PARENT
 from .engine.signals import read_external_signals, signal_list_problem
 from .engine.state import ToolFacts
 from .temporal.activity_options import (
@@ -49,14 +50,12 @@ from .temporal.payloads import (
     CHILD_MESSAGE_SIGNAL,
     CLOSE_UPDATE,
     CLOSING_REFUSAL,
+    COMPACT_START_VERSION,
     CONFIG_QUERY,
     CONTEXT_QUERY,
     CONVERSATION_QUERY,
     HISTORY_APPEND_SIGNAL,
     LLM_ACTIVITY,
-    MEMO_MAIN_ID,
-    MEMO_PARENT_ID,
-    MEMO_WORKFLOW,
     OPTIONS_ONCE_PER_RUN_VERSION,
     READ_HISTORY_ACTIVITY,
     REPLACE_FIELDS_SIGNAL,
@@ -84,6 +83,9 @@ from .temporal.payloads import (
     WaitRequest,
     WorkerOptions,
     WorkflowArguments,
+    compact_parent_link,
+    complete_parent_link,
+    lineage_memo,
 )
 from .temporal.shared import shared_registry, shared_value
 
@@ -122,19 +124,18 @@ class SoeWorkflow:
             start.resumed.registry = shared_registry(start.resumed.registry)
             self._execution = Execution(start.resumed, workflows_problem)
         else:
+            initial_context = start.initial_context
+            if start.version >= COMPACT_START_VERSION and info.parent is not None:
+                initial_context = _with_parent_link(initial_context, info)
             self._execution = Execution.start(
                 execution_id=info.workflow_id,
                 workflow_name=start.workflow_name,
                 registry=shared_registry(start.registry),
-                initial_context=start.initial_context,
+                initial_context=initial_context,
                 initial_signals=start.initial_signals,
                 identities=start.identities,
                 context_schema=start.context_schema,
-                settings=EngineSettings(
-                    cascade_limit=start.cascade_limit,
-                    agent_iteration_limit=start.agent_iteration_limit,
-                    max_state_bytes=start.max_state_bytes,
-                ),
+                settings=start.settings,
                 inherited_context=start.inherited_context,
                 workflows_problem=workflows_problem,
                 inherited_config_from=start.inherit_config_from_id,
@@ -290,6 +291,7 @@ class SoeWorkflow:
             "pending_broadcasts": len(state.pending),
             "running_calls": execution.running_calls,
             "progress": state.progress,
+            "calls": execution.calls_started,
             "children": list(state.children),
             "failures": [vars(f) for f in state.failures],
         }
@@ -368,6 +370,7 @@ class SoeWorkflow:
             children=list(execution.state.children),
             now=workflow.now().isoformat(),
             requests=requests,
+            calls=execution.calls_started,
         )
 
     # -- continue-as-new ------------------------------------------------------------
@@ -475,6 +478,7 @@ class SoeWorkflow:
         outlive its continue-as-new; fan-out children ``spawn_interval`` apart (timers)."""
         started: list[str] = []
         errors: list[str] = []
+        parent_id, root_id = workflow.info().workflow_id, _temporal_root_id()
 
         async def start(child: ChildSpec) -> None:
             try:
@@ -484,11 +488,13 @@ class SoeWorkflow:
                     id=child.execution_id,
                     task_queue=workflow.info().task_queue,
                     parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-                    memo={
-                        MEMO_WORKFLOW: command.child_workflow_name,
-                        MEMO_MAIN_ID: self._execution.main_execution_id,
-                        MEMO_PARENT_ID: self._execution.execution_id,
-                    },
+                    memo=lineage_memo(
+                        command.child_workflow_name,
+                        self._execution.main_execution_id,
+                        self._execution.execution_id,
+                        temporal_root_id=root_id,
+                        temporal_parent_id=parent_id,
+                    ),
                     static_summary=f"{command.workflow_name}.{command.node_name} -> "
                     f"{command.child_workflow_name}",
                 )
@@ -507,18 +513,23 @@ class SoeWorkflow:
         return ChildrenStarted(sorted(started, key=order.__getitem__), errors)
 
     def _child_input(self, command: StartChildren, child: ChildSpec) -> SoeWorkflowInput:
-        return SoeWorkflowInput(
+        """A child's start, as small as it can be (a fan-out writes one per child, twice):
+        what Temporal records of the child, and the default limits, are left out."""
+        context = child.initial_context
+        link = context.get(PARENT)
+        if isinstance(link, dict):
+            context = {**context, PARENT: compact_parent_link(link, _temporal_root_id())}
+        start = SoeWorkflowInput(
             workflow_name=command.child_workflow_name,
             registry=command.registry,
             initial_signals=list(command.initial_signals),
-            initial_context=child.initial_context,
+            initial_context=context,
             identities=command.identities,
             context_schema=command.context_schema,
-            cascade_limit=self._execution.settings.cascade_limit,
-            agent_iteration_limit=self._execution.settings.agent_iteration_limit,
-            max_state_bytes=self._execution.settings.max_state_bytes,
             continue_as_new_after_events=self._continue_as_new_after_events,
         )
+        start.settings = self._execution.settings
+        return start
 
     async def _llm_outcome(self, call: CallLlm) -> LlmOutcome:
         options = self._worker_options or WorkerOptions()
@@ -635,6 +646,23 @@ async def _start_call(
         summary=None if plan.local else f"{call.workflow_name}.{call.node_name}: {what}",
         **plan.kwargs,
     )
+
+
+def _temporal_root_id() -> str:
+    """The root of this workflow's Temporal tree (so of the children it starts)."""
+    info = workflow.info()
+    return info.root.workflow_id if info.root is not None else info.workflow_id
+
+
+def _with_parent_link(context: dict[str, Any], info: workflow.Info) -> dict[str, Any]:
+    """A child's initial context with its ``__parent__`` completed from what Temporal
+    records (compact_parent_link); SOE's key order is kept."""
+    link = context.get(PARENT)
+    if not isinstance(link, dict) or info.parent is None:
+        return context
+    root = info.root.workflow_id if info.root is not None else info.parent.workflow_id
+    completed = complete_parent_link(link, info.parent.workflow_id, root)
+    return {key: completed if key == PARENT else value for key, value in context.items()}
 
 
 def _child_message(child_execution_id: str, command: TellParent) -> ChildMessage:

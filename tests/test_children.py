@@ -236,6 +236,9 @@ async def test_f_child_8_9_signals_and_values_travel_up_to_the_grandparent():
         top = await env.soe.get_context(eid)
         assert top["leaf"] == [1] and top["__operational__"]["signals"] == ["GO", "LEAF_DONE"]
         assert (await env.soe.get_context(bottom_id))["__operational__"]["main_execution_id"] == eid
+        bottom = await env.soe.describe(bottom_id)
+        assert (bottom["main_execution_id"], bottom["parent_execution_id"]) == (eid, middle_id)
+        assert bottom["workflow_name"] == "bottom"
 
         # F-CHILD-14: signal a grandchild directly, later; it still reports up the tree.
         await env.soe.broadcast_signals(bottom_id, ["AGAIN"])

@@ -50,8 +50,6 @@ from ..temporal.payloads import (
     CONFIG_QUERY,
     CONTEXT_QUERY,
     DEFAULT_TASK_QUEUE,
-    MEMO_MAIN_ID,
-    MEMO_PARENT_ID,
     MEMO_WORKFLOW,
     SIGNAL_NAME,
     STATUS_QUERY,
@@ -63,6 +61,8 @@ from ..temporal.payloads import (
     SoeWorkflowInput,
     WaitRequest,
     WorkflowArguments,
+    lineage_from_memo,
+    lineage_memo,
 )
 from ..temporal.serialization import NotJsonData, to_json_data
 from .broadcast import Broadcaster
@@ -136,12 +136,12 @@ class SoeClient:
             initial_context=context,
             identities=resolved.identities,
             context_schema=resolved.context_schema,
-            cascade_limit=self.cascade_limit,
-            agent_iteration_limit=self.agent_iteration_limit,
-            max_state_bytes=self.max_state_bytes,
             continue_as_new_after_events=self.continue_as_new_after_events,
             inherited_context=inherited,
             inherit_config_from_id=inherit_config_from_id,
+        )
+        start.settings = EngineSettings(
+            self.cascade_limit, self.agent_iteration_limit, self.max_state_bytes
         )
         execution_id = execution_id or str(uuid.uuid4())
         main_id, parent_id = lineage(context, execution_id)
@@ -151,11 +151,7 @@ class SoeClient:
                 args=WorkflowArguments.write(start),
                 id=execution_id,
                 task_queue=self.task_queue,
-                memo={
-                    MEMO_WORKFLOW: initial_workflow_name,
-                    MEMO_MAIN_ID: main_id,
-                    MEMO_PARENT_ID: parent_id,
-                },
+                memo=lineage_memo(initial_workflow_name, main_id, parent_id, execution_id, None),
             )
         except WorkflowAlreadyStartedError:
             raise ConfigError(
@@ -306,13 +302,16 @@ class SoeClient:
         description = await self._describe(execution_id)
         memo = await description.memo()
         status = description.status
+        main_id, parent_id = lineage_from_memo(
+            execution_id, memo, description.root_id, description.parent_id
+        )
         info: dict[str, Any] = {
             "execution_id": execution_id,
             "status": status.name if status is not None else "UNKNOWN",
             "idle": status != WorkflowExecutionStatus.RUNNING,
             "workflow_name": memo.get(MEMO_WORKFLOW),
-            "main_execution_id": memo.get(MEMO_MAIN_ID),
-            "parent_execution_id": memo.get(MEMO_PARENT_ID),
+            "main_execution_id": main_id,
+            "parent_execution_id": parent_id,
             "children": [],
             "failures": [],
             "history_length": description.history_length,

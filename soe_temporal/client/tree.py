@@ -4,8 +4,10 @@ Idle means every execution of the tree idle at the same moment. A child can wake
 parent after the parent was seen idle, so one walk over the tree is not proof: after a
 walk, every execution with children is asked again, and the walk is repeated until they
 all show the progress counter the walk saw. Executions without children need no second
-look: only their parent wakes them (in a cascade that moves the parent's counter), and a
-signal they have not yet handled makes them answer busy.
+look: nothing in SOE wakes a child but a call made elsewhere (a tool that signals it), and
+a signal they have not yet handled makes them answer busy. So a walk that repeats asks a
+leaf seen idle again only if its parent has started calls since (a fan-out's children are
+asked once, however often their messages keep their parent busy).
 
 The walk asks its executions through :class:`TreeProbe`, so it can be tested against a
 scripted tree; :class:`~soe_temporal.client.SoeClient` asks Temporal.
@@ -51,8 +53,9 @@ async def wait_for_idle_tree(
     asked nothing more."""
     known_root = root_report if root_report is not None and root_report.idle else None
     limit = asyncio.Semaphore(TREE_WALK_CONCURRENCY)
+    settled: dict[str, _Settled] = {}
     while True:
-        walk = await _walk(probe, root, cascade, since, known_root, limit)
+        walk = await _walk(probe, root, cascade, since, known_root, limit, settled)
         known_root = None
         if len(walk.progress) <= 1 or await _unchanged(probe, walk, limit):
             return walk.failures
@@ -63,6 +66,16 @@ class _Walk:
     progress: dict[str, int] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
     parents: list[str] = field(default_factory=list)
+    # Calls each execution had started when the walk saw it.
+    calls: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Settled:
+    """A leaf seen idle, and how many calls its parent had started then."""
+
+    report: IdleReport
+    parent_calls: int
 
 
 async def _walk(
@@ -72,29 +85,37 @@ async def _walk(
     since: str | None,
     known_root: IdleReport | None,
     limit: asyncio.Semaphore,
+    settled: dict[str, _Settled],
 ) -> _Walk:
-    """Every execution of the tree, each seen idle (waited for if it was not)."""
+    """Every execution of the tree, each seen idle (waited for if it was not); a leaf
+    ``settled`` in an earlier walk is not asked again while its parent has started no
+    calls since."""
     walk = _Walk()
-    level = [root]
+    level: list[tuple[str, str | None]] = [(root, None)]
     while level:
-        reports = await asyncio.gather(
-            *(
-                _root_report(probe, root, cascade, known_root)
-                if eid == root
-                else _descendant_report(probe, eid, since, limit)
-                for eid in level
-            )
-        )
+        asks = []
+        for eid, parent in level:
+            known = settled.get(eid)
+            if parent is None:
+                asks.append(_root_report(probe, root, cascade, known_root))
+            elif known is not None and known.parent_calls == walk.calls[parent]:
+                asks.append(_answered(known.report))
+            else:
+                asks.append(_descendant_report(probe, eid, since, limit))
+        reports = await asyncio.gather(*asks)
         known_root = None
-        next_level: list[str] = []
-        for eid, report in zip(level, reports, strict=True):
+        next_level: list[tuple[str, str | None]] = []
+        for (eid, parent), report in zip(level, reports, strict=True):
             if report is None:  # closed
                 continue
             walk.progress[eid] = report.progress
+            walk.calls[eid] = report.calls
             walk.failures += [{**failure, "execution_id": eid} for failure in report.failures]
             if report.children:
                 walk.parents.append(eid)
-            next_level += [child for child in report.children if child not in walk.progress]
+            elif parent is not None:
+                settled[eid] = _Settled(report, walk.calls[parent])
+            next_level += [(child, eid) for child in report.children if child not in walk.progress]
         level = next_level
     return walk
 
@@ -112,6 +133,10 @@ async def _unchanged(probe: TreeProbe, walk: _Walk, limit: asyncio.Semaphore) ->
         return report is not None and report.progress == walk.progress[execution_id]
 
     return all(await asyncio.gather(*(same(eid) for eid in walk.parents)))
+
+
+async def _answered(report: IdleReport) -> IdleReport:
+    return report
 
 
 async def _root_report(
@@ -135,4 +160,5 @@ async def _descendant_report(
             progress=status["progress"],
             failures=[vars(f) for f in unhandled_failures(recorded, since=since)],
             children=status["children"],
+            calls=status.get("calls", 0),
         )

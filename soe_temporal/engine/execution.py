@@ -173,6 +173,12 @@ class Execution:
     def running_calls(self) -> int:
         return len(self._running)
 
+    @property
+    def calls_started(self) -> int:
+        """Calls (tools, models, children, history reads) started since the execution
+        began: a caller that sees this unchanged knows no call of it ran in between."""
+        return self.state.next_call - 1
+
     def take_events(self) -> list[Event]:
         """What happened since the last call: broadcasts, node executions, errors."""
         events, self._events = self._events, []

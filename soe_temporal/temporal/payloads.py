@@ -46,9 +46,18 @@ SUMMARY_QUERY = "soe_summary"
 # them), not again each time an idle execution wakes; a continue-as-new reads them anew.
 # 4: the registry travels as a stored piece of its own (WorkflowArguments.write); older
 # workers cannot read such a start, so upgrade workers before clients.
-PAYLOAD_VERSION = 4
+# 5: a start leaves out the limits at their version-5 defaults (VERSION_5_SETTINGS), and a
+# child's ``__parent__`` leaves out what Temporal records (its parent, its root) and empty
+# lists (compact_parent_link); older workers cannot read such a start.
+PAYLOAD_VERSION = 5
 CASCADE_EACH_OUTCOME_VERSION = 2
 OPTIONS_ONCE_PER_RUN_VERSION = 3
+COMPACT_START_VERSION = 5
+# What a version-5 start means by a limit it leaves out. Fixed: a later default is a new
+# version, so a recorded start keeps its meaning.
+VERSION_5_SETTINGS = EngineSettings(
+    cascade_limit=10_000, agent_iteration_limit=500, max_state_bytes=256 * 1024 * 1024
+)
 
 # ApplicationError types of failed activities, which the workflow tells apart.
 TOOL_NOT_FOUND = "ToolNotFound"
@@ -67,6 +76,39 @@ MEMO_MAIN_ID = "soe_main_execution_id"
 MEMO_PARENT_ID = "soe_parent_execution_id"
 
 
+def lineage_memo(
+    workflow_name: str,
+    main_id: str,
+    parent_id: str | None,
+    temporal_root_id: str,
+    temporal_parent_id: str | None,
+) -> dict[str, str]:
+    """The memo of an execution: its SOE workflow, and its main and parent execution ids
+    only where Temporal does not record them already (as the root and the parent of the
+    workflow). A fan-out's children each carry a memo, and every byte of a child's start
+    is written several times by the server."""
+    memo = {MEMO_WORKFLOW: workflow_name}
+    if main_id != temporal_root_id:
+        memo[MEMO_MAIN_ID] = main_id
+    if parent_id != temporal_parent_id:
+        memo[MEMO_PARENT_ID] = parent_id or ""
+    return memo
+
+
+def lineage_from_memo(
+    execution_id: str,
+    memo: dict[str, Any],
+    temporal_root_id: str | None,
+    temporal_parent_id: str | None,
+) -> tuple[str, str | None]:
+    """(main, parent) execution ids from :func:`lineage_memo`'s memo and what Temporal
+    records; memos written before it carry both ids. A server that records no roots
+    started its grandchildren with the main id in the memo (their parent saw no root)."""
+    main = memo.get(MEMO_MAIN_ID) or temporal_root_id or temporal_parent_id or execution_id
+    parent = memo.get(MEMO_PARENT_ID, temporal_parent_id)
+    return main, parent or None
+
+
 @dataclass
 class SoeWorkflowInput:
     """Starts an execution (the start fields), or resumes one after continue-as-new
@@ -83,8 +125,9 @@ class SoeWorkflowInput:
     inherited_context: dict[str, Any] | None = None
     identities: dict[str, str] = field(default_factory=dict)
     context_schema: dict[str, Any] = field(default_factory=dict)
-    cascade_limit: int = 10_000
-    agent_iteration_limit: int = 500
+    # The limits (EngineSettings); None: VERSION_5_SETTINGS's (written out before version 5).
+    cascade_limit: int | None = None
+    agent_iteration_limit: int | None = None
     # Continue as new once the history has this many events (default: when the server
     # suggests it, at about 4,096 events or 4 MiB).
     continue_as_new_after_events: int | None = None
@@ -95,9 +138,28 @@ class SoeWorkflowInput:
     # F-INH-1: the execution whose workflows, identities and schema this one took.
     inherit_config_from_id: str | None = None
     # Bytes of JSON the state may grow to (EngineSettings.max_state_bytes).
-    max_state_bytes: int = EngineSettings().max_state_bytes
+    max_state_bytes: int | None = None
     # On resume: the last conversation chunks the previous runs' LLM calls stored.
     stored_conversation_heads: list[str] = field(default_factory=list)
+
+    @property
+    def settings(self) -> EngineSettings:
+        defaults = VERSION_5_SETTINGS
+        return EngineSettings(
+            cascade_limit=_or(self.cascade_limit, defaults.cascade_limit),
+            agent_iteration_limit=_or(self.agent_iteration_limit, defaults.agent_iteration_limit),
+            max_state_bytes=_or(self.max_state_bytes, defaults.max_state_bytes),
+        )
+
+    @settings.setter
+    def settings(self, settings: EngineSettings) -> None:
+        """Each limit, or None where it is the default (nothing to write)."""
+        defaults = VERSION_5_SETTINGS
+        self.cascade_limit = _unless(settings.cascade_limit, defaults.cascade_limit)
+        self.agent_iteration_limit = _unless(
+            settings.agent_iteration_limit, defaults.agent_iteration_limit
+        )
+        self.max_state_bytes = _unless(settings.max_state_bytes, defaults.max_state_bytes)
 
     @classmethod
     def resuming(
@@ -109,6 +171,40 @@ class SoeWorkflowInput:
             continue_as_new_after_events=continue_as_new_after_events,
             closing=closing,
         )
+
+
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
+def _unless(value: int, default: int) -> int | None:
+    return None if value == default else value
+
+
+def compact_parent_link(link: dict[str, Any], temporal_root_id: str) -> dict[str, Any]:
+    """A child's ``__parent__`` as its start carries it: without the parent's id (Temporal
+    records the parent), the main id when it is the child's Temporal root, and empty
+    lists. :func:`complete_parent_link` puts them back, in SOE's order."""
+    compact = {
+        key: value
+        for key, value in link.items()
+        if key != "parent_execution_id" and value != [] and value is not None
+    }
+    if compact.get("main_execution_id") == temporal_root_id:
+        del compact["main_execution_id"]
+    return compact
+
+
+def complete_parent_link(
+    compact: dict[str, Any], parent_id: str, temporal_root_id: str
+) -> dict[str, Any]:
+    """SOE's ``__parent__`` (F-OPS-10) from :func:`compact_parent_link`'s form."""
+    return {
+        "parent_execution_id": parent_id,
+        "signals_to_parent": compact.get("signals_to_parent", []),
+        "context_updates_to_parent": compact.get("context_updates_to_parent", []),
+        "main_execution_id": compact.get("main_execution_id", temporal_root_id),
+    }
 
 
 class WorkflowArguments:
@@ -288,3 +384,6 @@ class IdleReport:
     now: str = ""
     # For a wait with request ids: the cascade each of them opened.
     requests: dict[str, int] = field(default_factory=dict)
+    # How many calls (tools, models, children) the execution has started in all: one that
+    # started none since it was last seen cannot have woken another execution.
+    calls: int = 0

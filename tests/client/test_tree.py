@@ -24,6 +24,7 @@ class ScriptedTree:
     def __init__(self, children: dict[str, list[str]]) -> None:
         self.children = children
         self.progress = {eid: 1 for eid in children}
+        self.calls = {eid: 0 for eid in children}
         self.failures: dict[str, list[dict[str, Any]]] = {eid: [] for eid in children}
         self.busy: set[str] = set()
         self.closed: set[str] = set()
@@ -44,7 +45,8 @@ class ScriptedTree:
         else:
             failures = []
         return IdleReport(request.cascade, True, progress=self.progress[execution_id],
-                          failures=failures, children=self.children[execution_id])  # fmt: skip
+                          failures=failures, children=self.children[execution_id],
+                          calls=self.calls[execution_id])  # fmt: skip
 
     async def status(self, execution_id: str) -> dict[str, Any] | None:
         self.asked.append(("status", execution_id, None))
@@ -53,7 +55,8 @@ class ScriptedTree:
             return None
         return {"idle": execution_id not in self.busy, "progress": self.progress[execution_id],
                 "failures": self.failures[execution_id],
-                "children": self.children[execution_id]}  # fmt: skip
+                "children": self.children[execution_id],
+                "calls": self.calls[execution_id]}  # fmt: skip
 
     def walks(self) -> int:
         """How many walks asked the root."""
@@ -91,6 +94,8 @@ async def test_a_fan_out_is_walked_once():
 
 
 async def test_a_child_that_wakes_its_parent_after_it_was_seen_idle_means_another_walk():
+    """The parent is walked again; the child, a leaf seen idle whose parent has started no
+    call since (nothing else could wake it), is not asked again."""
     tree = ScriptedTree({"root": ["child"], "child": []})
     woke = []
 
@@ -102,13 +107,40 @@ async def test_a_child_that_wakes_its_parent_after_it_was_seen_idle_means_anothe
     tree.on_ask = child_signals_parent
     await wait_for_idle_tree(tree, "root", cascade=1, since="")
     # The second look at the root saw the new progress, so the tree was walked again.
-    assert asks(tree)["child"] == 2
     assert [kind for kind, eid, _ in tree.asked if eid == "root"] == [
         "wait",
         "status",
         "wait",
         "status",
     ]
+    assert asks(tree)["child"] == 1
+
+
+async def test_a_leaf_is_asked_again_when_its_parent_started_calls_since():
+    """A tool of the parent may have signalled the leaf after it was seen idle."""
+    tree = ScriptedTree({"root": ["child"], "child": []})
+    woke = []
+
+    def parent_runs_a_tool(eid: str) -> None:
+        if eid == "child" and not woke:
+            woke.append(eid)
+            tree.progress["root"] += 1
+            tree.calls["root"] += 1
+
+    tree.on_ask = parent_runs_a_tool
+    await wait_for_idle_tree(tree, "root", cascade=1, since="")
+    assert asks(tree)["child"] == 2
+
+
+async def test_a_fan_out_whose_children_keep_waking_the_parent_asks_each_child_once():
+    children = [f"c{i}" for i in range(50)]
+    tree = ScriptedTree({"root": children, **{c: [] for c in children}})
+    tree.on_ask = lambda eid: tree.progress.__setitem__(
+        "root", tree.progress["root"] + (eid != "root")
+    )
+    await wait_for_idle_tree(tree, "root", cascade=1, since="")
+    assert tree.walks() > 2
+    assert {asks(tree)[c] for c in children} == {1}
 
 
 async def test_a_busy_descendant_is_waited_for_not_just_asked():
@@ -154,8 +186,8 @@ async def test_with_children_the_root_s_report_saves_the_wait_for_it():
 
 
 async def test_a_parent_that_wakes_a_child_seen_idle_moves_its_own_progress_so_the_walk_repeats():
-    """A childless execution gets no second look: only its parent wakes it, in a cascade
-    that moves the parent's counter."""
+    """A childless execution gets no second look unless a call made by its parent (a tool
+    that signals it) may have woken it: that call moves the parent's counters."""
     tree = ScriptedTree({"root": ["child"], "child": []})
     woke = []
 
@@ -163,6 +195,7 @@ async def test_a_parent_that_wakes_a_child_seen_idle_moves_its_own_progress_so_t
         if eid == "root" and tree.asked[-1][0] == "status" and not woke:
             woke.append(eid)
             tree.progress["root"] += 1
+            tree.calls["root"] += 1
             tree.busy.add("child")
 
     tree.on_ask = parent_signals_child

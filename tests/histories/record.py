@@ -269,6 +269,57 @@ async def config_claim(env: SoeTestEnvironment) -> str:
     return await env.soe.orchestrate(CLAIMED_CONFIG, "parent", ["START"], {"items": [1, 2, 3]})
 
 
+COMPACT_CONFIG = {
+    "top": {
+        "Spawn": {
+            "node_type": "child",
+            "event_triggers": ["START"],
+            "child_workflow_name": "middle",
+            "child_initial_signals": ["GO"],
+            "input_fields": ["topic"],
+            "signals_to_parent": ["MIDDLE_DONE"],
+            "context_updates_to_parent": ["found"],
+        },
+    },
+    "middle": {
+        "Spawn": {
+            "node_type": "child",
+            "event_triggers": ["GO", "AGAIN"],
+            "child_workflow_name": "bottom",
+            "child_initial_signals": ["GO"],
+            "signals_to_parent": ["FOUND"],
+            "context_updates_to_parent": ["found"],
+        },
+        "Done": {
+            "node_type": "router",
+            "event_triggers": ["FOUND"],
+            "event_emissions": [{"signal_name": "MIDDLE_DONE"}],
+        },
+    },
+    "bottom": {
+        "Find": {
+            "node_type": "tool",
+            "event_triggers": ["GO"],
+            "tool_name": "add_numbers",
+            "parameters": {"a": 2, "b": 3},
+            "output_field": "found",
+            "event_emissions": [{"signal_name": "FOUND"}],
+        },
+    },
+}
+
+
+async def compact_start(env: SoeTestEnvironment) -> str:
+    """Payload version 5: a child's start leaves out its parent's and root's ids and the
+    default limits; a signal with a request id, sent twice, is taken once. Recorded: the
+    middle execution (a child that starts a child of its own)."""
+    eid = await env.soe.orchestrate(COMPACT_CONFIG, "top", ["START"], {"topic": "t"})
+    middle = f"{eid}/Spawn-1"
+    for _ in range(2):
+        await env.soe.broadcast_signals(middle, ["AGAIN"], request_id="again-1")
+    return middle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "approval": approval,
     "notify": notify,
@@ -283,6 +334,7 @@ SCENARIOS: dict[str, Scenario] = {
     "fan_in": fan_in,
     "stored_payloads": stored_payloads,
     "config_claim": config_claim,
+    "compact_start": compact_start,
 }
 
 
