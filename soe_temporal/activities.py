@@ -203,12 +203,11 @@ class SoeActivities:
         if request.as_text:  # an agent reads the result as text (F-AGENT-7)
             result = result if isinstance(result, str) else str(result)
         try:
-            data = to_json_data(result, f"The result of tool '{request.tool_name}'")
+            data, size = _as_kept(result, request.tool_name)
         except NotJsonData as error:
             raise ApplicationError(
                 str(error), details, type=TOOL_RESULT_INVALID, non_retryable=True
             ) from None
-        size = json_size(data)
         if size > MAX_RESULT_BYTES:
             raise ApplicationError(
                 f"The result of tool '{request.tool_name}' is {size} bytes of JSON, over the "
@@ -253,6 +252,15 @@ class SoeActivities:
     async def _run(self, entry: ToolEntry, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """Await an async tool, or run a plain one in the thread pool; heartbeat meanwhile."""
         return await _with_heartbeats(invoke(entry.function, args, kwargs, self._executor))
+
+
+def _as_kept(result: Any, tool_name: str) -> tuple[Any, int]:
+    """A tool's result as the JSON data an execution keeps, and its size as JSON. Text,
+    whole numbers, booleans and None are that already (most tools' results)."""
+    if result is None or type(result) in (str, int, bool):
+        return result, json_size(result)
+    data = to_json_data(result, f"The result of tool '{tool_name}'")
+    return data, json_size(data)
 
 
 async def _with_heartbeats(work: Awaitable[Any]) -> Any:

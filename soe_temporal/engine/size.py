@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+# One encoder for every measurement: json.dumps builds a new one per call. ASCII output
+# (non-ASCII escaped, as Temporal's JSON converter writes it), so characters are bytes.
+_COMPACT = json.JSONEncoder(separators=(",", ":"), default=str)
+
 
 def json_size(value: Any) -> int:
     """Bytes of ``value`` as compact JSON, as Temporal's JSON converter writes it."""
-    return len(json.dumps(value, separators=(",", ":"), default=str).encode())
+    return len(_COMPACT.encode(value))

@@ -26,6 +26,7 @@ from temporalio.converter import (
 from .dataclass_json import DataclassJSONEncoder, decode, decodes_fast
 from .payload_store import (
     STORED_WHOLE_KEY,
+    ContextFreeExternalStorage,
     PayloadStore,
     PayloadStoreSpec,
     StoredWhole,
@@ -75,6 +76,17 @@ class OrderedPayloadConverter(CompositePayloadConverter):
         super().__init__(*_ORDERED_CONVERTERS)
 
 
+@dataclasses.dataclass(frozen=True)
+class SoeDataConverter(DataConverter):
+    """temporalio's DataConverter, that does not copy itself to bind a store context its
+    external storage ignores (``ContextFreeExternalStorage``)."""
+
+    def _with_store_context(self, store_ctx: Any) -> DataConverter:
+        if isinstance(self.external_storage, ContextFreeExternalStorage):
+            return self
+        return super()._with_store_context(store_ctx)
+
+
 def soe_data_converter(
     base: DataConverter | None = None, payload_store: PayloadStore | None = None
 ) -> DataConverter:
@@ -86,6 +98,11 @@ def soe_data_converter(
         converter = dataclasses.replace(converter, payload_converter_class=OrderedPayloadConverter)
     if payload_store is not None and converter.external_storage is None:
         converter = dataclasses.replace(converter, external_storage=external_storage(payload_store))
+    if type(converter) is DataConverter:  # a subclass of the caller's own is kept as it is
+        fields = {
+            f.name: getattr(converter, f.name) for f in dataclasses.fields(converter) if f.init
+        }
+        converter = SoeDataConverter(**fields)
     return converter
 
 

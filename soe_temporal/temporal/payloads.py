@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..engine.commands import TreeConfigChange
+from ..engine.size import json_size
 from ..engine.state import EngineSettings, ExecutionState
 from .conversation import ConversationChunk
 from .dataclass_json import DataclassJSONEncoder, decode
 from .payload_store import STORED_WHOLE_MIN_BYTES, StoredWhole
-from .pieces import cut, is_cut, join, json_size, set_apart
+from .pieces import cut, is_cut, join, set_apart
 
 WORKFLOW_TYPE = "SoeWorkflow"
 # The task queue workers poll and clients start executions on, unless told otherwise.

@@ -11,9 +11,10 @@ it as further arguments, and ``join`` puts the value back together.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
+
+from ..engine.size import json_size
 
 # A value of more JSON than this is cut, into pieces of about this size.
 PIECE_BYTES = 64 * 1024
@@ -70,11 +71,6 @@ def cut(value: Any) -> tuple[Any, list[Any]]:
         return item, size
 
     return walk(value, json_size(value))[0], pieces
-
-
-def json_size(value: Any) -> int:
-    """Bytes of ``value`` as compact JSON."""
-    return len(json.dumps(value, separators=(",", ":"), default=str))
 
 
 def set_apart(

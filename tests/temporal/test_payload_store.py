@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -159,3 +160,14 @@ async def test_soe_payload_store_names_an_s3_bucket_through_the_aws_environment(
     await store.put_blob("a" * 64, b"bytes")
     assert await store.get_blob("a" * 64) == b"bytes"
     assert os.environ["AWS_ENDPOINT_URL"] == s3_endpoint
+
+
+def test_the_payload_store_needs_no_store_context_so_converters_are_not_copied_for_one():
+    """temporalio binds a store context (which workflow a payload belongs to) by copying
+    the data converter and its storage several times per workflow activation; the store is
+    content-addressed and ignores it, so soe_temporal's converter binds it without a copy."""
+    from soe_temporal.temporal.converter import soe_data_converter
+
+    converter = soe_data_converter(None, LocalPayloadStore(tempfile.mkdtemp()))
+    assert converter._with_store_context(None) is converter
+    assert converter.external_storage._with_store_context(None) is converter.external_storage
