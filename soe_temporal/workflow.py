@@ -55,6 +55,7 @@ from .temporal.payloads import (
     CONTEXT_QUERY,
     CONVERSATION_QUERY,
     HISTORY_APPEND_SIGNAL,
+    LAZY_WORKER_OPTIONS_VERSION,
     LLM_ACTIVITY,
     OPTIONS_ONCE_PER_RUN_VERSION,
     READ_HISTORY_ACTIVITY,
@@ -87,7 +88,7 @@ from .temporal.payloads import (
     complete_parent_link,
     lineage_memo,
 )
-from .temporal.shared import shared_registry, shared_value
+from .temporal.shared import derived, shared_registry, shared_value
 
 # A tool that could not be called at all: SOE raises before its attempt loop.
 SETUP_FAILURE_TYPES = (TOOL_NOT_FOUND, TOOL_PARAMETER_ERROR)
@@ -108,6 +109,21 @@ HISTORY_BYTE_LIMIT = 20 * 1024 * 1024
 # tests guard determinism instead.
 @workflow.defn(name=WORKFLOW_TYPE, sandboxed=False)
 class SoeWorkflow:
+    # A worker caches thousands of idle executions: no per-instance dict.
+    __slots__ = (
+        "_version",
+        "_resumed",
+        "_continue_as_new_after_events",
+        "_execution",
+        "_worker_options",
+        "_reading_options",
+        "_closing",
+        "_continuing",
+        "_executing",
+        "_outbox",
+        "_stored_heads",
+    )
+
     @workflow.init
     def __init__(self, start: Any, *pieces: Any) -> None:
         """``pieces`` are the large values of the input, each a payload of its own
@@ -140,10 +156,10 @@ class SoeWorkflow:
                 workflows_problem=workflows_problem,
                 inherited_config_from=start.inherit_config_from_id,
             )
-        self._execution.clock = lambda: workflow.now().isoformat()
+        self._execution.clock = _workflow_time
         self._execution.cascade_each_outcome = start.version >= CASCADE_EACH_OUTCOME_VERSION
         self._worker_options: WorkerOptions | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._reading_options: asyncio.Task[None] | None = None
         self._closing = start.closing
         self._continuing = False
         # Activity calls started and not finished (the engine also counts nodes whose
@@ -166,13 +182,7 @@ class SoeWorkflow:
             if execution.idle and self._version < OPTIONS_ONCE_PER_RUN_VERSION:
                 # Version 2 read a worker's tool options again each time it woke.
                 self._worker_options = None
-            await workflow.wait_condition(
-                lambda: (
-                    bool(execution.state.pending)
-                    or (self._closing and self._quiet)
-                    or self._history_is_long()
-                )
-            )
+            await workflow.wait_condition(self._has_work)
             if self._closing and self._quiet:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 return execution.context
@@ -181,6 +191,14 @@ class SoeWorkflow:
             await self._ensure_worker_options()
             self._start(execution.process_pending())
             self._log_events()
+
+    def _has_work(self) -> bool:
+        """Signals to broadcast, a close to finish, or a history to start anew."""
+        return (
+            bool(self._execution.state.pending)
+            or (self._closing and self._quiet)
+            or self._history_is_long()
+        )
 
     @property
     def _quiet(self) -> bool:
@@ -293,7 +311,7 @@ class SoeWorkflow:
             "progress": state.progress,
             "calls": execution.calls_started,
             "children": list(state.children),
-            "failures": [vars(f) for f in state.failures],
+            "failures": [f.to_dict() for f in state.failures],
         }
 
     def _log_events(self) -> None:
@@ -310,9 +328,8 @@ class SoeWorkflow:
         queue.append((signal, payload))
         if len(queue) == 1:
             self._executing += 1
-            task = asyncio.create_task(self._drain_outbox(execution_id))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            # temporalio holds on to the tasks a workflow creates until they are done.
+            asyncio.create_task(self._drain_outbox(execution_id))
 
     async def _drain_outbox(self, execution_id: str) -> None:
         target = workflow.get_external_workflow_handle(execution_id)
@@ -366,7 +383,7 @@ class SoeWorkflow:
             idle=self._quiet,
             retry=self._continuing,
             progress=execution.state.progress,
-            failures=[vars(f) for f in failures],
+            failures=[f.to_dict() for f in failures],
             children=list(execution.state.children),
             now=workflow.now().isoformat(),
             requests=requests,
@@ -405,8 +422,38 @@ class SoeWorkflow:
     # -- carrying out the engine's commands --------------------------------------------
 
     async def _ensure_worker_options(self) -> None:
-        if self._worker_options is not None or not self._execution.needs_worker_facts():
+        """Before a broadcast: the worker's options, if a node may need them to fire
+        (from version 5; before, if any node of the workflow may call this worker)."""
+        if self._worker_options is not None:
             return
+        execution = self._execution
+        if self._version >= LAZY_WORKER_OPTIONS_VERSION:
+            needed = execution.needs_worker_facts_to_fire()
+        else:
+            needed = execution.needs_worker_facts()
+        if needed:
+            await self._read_worker_options()
+
+    async def _options_for(self, temporal: dict[str, Any] | None) -> WorkerOptions:
+        """The worker's options for a call: from version 5 read when the first call that
+        runs on this worker's task queue needs them, so an execution that only waits never
+        reads them."""
+        if (
+            self._worker_options is None
+            and self._version >= LAZY_WORKER_OPTIONS_VERSION
+            and not (temporal or {}).get("task_queue")
+        ):
+            await self._read_worker_options()
+        return self._worker_options or WorkerOptions()
+
+    async def _read_worker_options(self) -> None:
+        """One read per run, however many calls wait for it."""
+        reading = self._reading_options
+        if reading is None or (reading.done() and self._worker_options is None):
+            self._reading_options = asyncio.create_task(self._fetch_worker_options())
+        await self._reading_options
+
+    async def _fetch_worker_options(self) -> None:
         self._worker_options = shared_value(
             await workflow.execute_local_activity(
                 WORKER_OPTIONS_ACTIVITY,
@@ -415,17 +462,7 @@ class SoeWorkflow:
                 summary="read the worker's tool and LLM options",
             )
         )
-        self._execution.learn_tools(
-            {
-                name: ToolFacts(
-                    tool.process_accumulated,
-                    tool.function_name,
-                    tool.signature,
-                    tool.arguments_schema,
-                )
-                for name, tool in self._worker_options.tools.items()
-            }
-        )
+        self._execution.learn_tools(derived(self._worker_options, _tool_facts))
 
     def _start(self, commands: list[Command]) -> None:
         """Carry out the engine's commands: messages are sent (in order, per target);
@@ -439,9 +476,7 @@ class SoeWorkflow:
                 self._send(command.main_execution_id, HISTORY_APPEND_SIGNAL, command.append)
             elif not self._continuing:
                 self._executing += 1
-                task = asyncio.create_task(self._carry_out(command))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                asyncio.create_task(self._carry_out(command))
 
     async def _carry_out(self, call: Call) -> None:
         try:
@@ -532,7 +567,7 @@ class SoeWorkflow:
         return start
 
     async def _llm_outcome(self, call: CallLlm) -> LlmOutcome:
-        options = self._worker_options or WorkerOptions()
+        options = await self._options_for(call.temporal)
         plan = plan_activity(
             merge_options(DEFAULT_LLM_OPTIONS, options.llm_defaults, call.temporal)
         )
@@ -579,7 +614,7 @@ class SoeWorkflow:
         self._stored_heads = [*kept, *remembered][-STORED_HEADS_KEPT:]
 
     async def _tool_outcome(self, call: CallTool) -> ToolOutcome:
-        worker_options = self._worker_options or WorkerOptions()
+        worker_options = await self._options_for(call.temporal)
         known = worker_options.tools.get(call.tool_name) or ToolOptions()
         options = merge_options(
             DEFAULT_TOOL_OPTIONS, worker_options.tool_defaults, known.temporal, call.temporal
@@ -646,6 +681,21 @@ async def _start_call(
         summary=None if plan.local else f"{call.workflow_name}.{call.node_name}: {what}",
         **plan.kwargs,
     )
+
+
+def _tool_facts(options: WorkerOptions) -> dict[str, ToolFacts]:
+    """What the engine needs to know of a worker's tools (held once per worker options)."""
+    return {
+        name: ToolFacts(
+            tool.process_accumulated, tool.function_name, tool.signature, tool.arguments_schema
+        )
+        for name, tool in options.tools.items()
+    }
+
+
+def _workflow_time() -> str:
+    """The engine's clock: workflow time, the same on replay."""
+    return workflow.now().isoformat()
 
 
 def _temporal_root_id() -> str:

@@ -584,3 +584,19 @@ w:
     assert "unexpected keyword argument 'nom'" in context["out"][0]
     assert context["__operational__"]["errors"] == 2
     assert context["__operational__"]["signals"] == ["GO", "FAILED"]
+
+
+async def test_an_execution_that_only_waits_reads_no_worker_options():
+    """The worker's tool options are read (a local activity) when the first tool call
+    needs them, not before: an approval waiting for a decision has run no activity."""
+    from temporalio.api.enums.v1 import EventType
+
+    async with SoeTestEnvironment(tools_registry=APPROVAL_TOOLS) as env:
+        eid = await env.soe.orchestrate(APPROVAL, "waiting_workflow", ["START"], {})
+        handle = env.client.get_workflow_handle(eid)
+        kinds = [event.event_type for event in (await handle.fetch_history()).events]
+        assert EventType.EVENT_TYPE_MARKER_RECORDED not in kinds
+        await env.soe.broadcast_signals(eid, ["APPROVED"])
+        kinds = [event.event_type for event in (await handle.fetch_history()).events]
+        assert kinds.count(EventType.EVENT_TYPE_MARKER_RECORDED) == 1  # read once, then
+        assert (await env.soe.get_context(eid))["final_result"] == [{"status": "approved"}]

@@ -158,7 +158,7 @@ async def _descendant_report(
             cascade=None,
             idle=True,
             progress=status["progress"],
-            failures=[vars(f) for f in unhandled_failures(recorded, since=since)],
+            failures=[f.to_dict() for f in unhandled_failures(recorded, since=since)],
             children=status["children"],
             calls=status.get("calls", 0),
         )

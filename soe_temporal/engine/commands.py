@@ -137,7 +137,7 @@ class TreeConfigChange:
     context_schema: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class MessageToParent:
     """What a child tells its parent after a step (F-CHILD-8/9): new values of the fields
     in context_updates_to_parent (each sent once, our Q-28 decision), then the signal lists

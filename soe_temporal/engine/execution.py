@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .broadcast import Ended, Frame, TriggerIndex
+from .builtins import is_builtin
 from .commands import (
     AppendToHistory,
     Command,
@@ -43,7 +44,7 @@ from .events import (
     SignalsToParent,
 )
 from .host import RunningCall, WorkflowsProblem
-from .nodes import NODE_TYPES
+from .nodes import NODE_TYPES, NodeType
 from .operational import (
     count_error,
     count_node,
@@ -74,6 +75,10 @@ def _accept_any_registry(workflows: dict[str, Any]) -> str | None:
     return None
 
 
+def _no_clock() -> str:
+    return ""
+
+
 class Execution:
     """The SOE semantics of one execution, free of Temporal and of I/O.
 
@@ -81,6 +86,21 @@ class Execution:
     to what they inject (D-16); the host hands it in, since the config's rules live above
     the engine.
     """
+
+    # Thousands of idle executions may wait on one worker: no per-instance dict.
+    __slots__ = (
+        "state",
+        "_workflows_problem",
+        "_running",
+        "_events",
+        "_tools",
+        "_to_parent",
+        "_to_main",
+        "clock",
+        "_trigger_index",
+        "_state_bytes",
+        "cascade_each_outcome",
+    )
 
     def __init__(
         self, state: ExecutionState, workflows_problem: WorkflowsProblem | None = None
@@ -98,11 +118,11 @@ class Execution:
         # The tools registry, as far as the host has told (registry key -> facts).
         self._tools: dict[str, ToolFacts] = {}
         # What this execution owes its parent since the last step (F-CHILD-8/9).
-        self._to_parent = MessageToParent()
+        self._to_parent: MessageToParent | None = None
         # History appends for the main execution, when this is a child (F-HIST).
         self._to_main: list[HistoryAppend] = []
         # The host's clock (workflow time, ISO 8601): deterministic on replay.
-        self.clock: Callable[[], str] = lambda: ""
+        self.clock: Callable[[], str] = _no_clock
         # Which nodes each signal triggers, for the registry as it is (broadcast.py).
         self._trigger_index: TriggerIndex | None = None
         # The state's size as JSON, kept up to date by each write (max_state_bytes).
@@ -208,15 +228,33 @@ class Execution:
         """Whether a node of this execution's workflow needs what the worker running it
         knows (its tools registry, its call options): a node whose calls run on that
         worker, or one that reads its tools wherever its calls run (an agent)."""
-        nodes = self.state.registry.get(self.state.workflow_name, {})
-        for node in nodes.values():
-            node_type = NODE_TYPES.get(node.get("node_type"))
-            if node_type is None:
-                continue
+        for node, node_type in self._nodes_and_types():
             elsewhere = bool((node.get("temporal") or {}).get("task_queue"))
             if node_type.reads_tools or (node_type.calls_worker and not elsewhere):
                 return True
         return False
+
+    def needs_worker_facts_to_fire(self) -> bool:
+        """Whether a node of this execution's workflow reads the worker's tools registry
+        while it fires: an agent (its tools' signatures), or a tool node that names a
+        built-in (a registry tool of that name goes first, Q-36; and
+        soe_get_available_tools and soe_call_tool list and call registry tools). Other
+        nodes fire without it (a tool node that has not heard whether its tool takes a
+        field's whole history sends it, and the tool's worker takes what it needs)."""
+        for node, node_type in self._nodes_and_types():
+            if node_type.reads_tools:
+                return True
+            if node.get("node_type") == "tool" and is_builtin(node.get("tool_name", "")):
+                return True
+        return False
+
+    def _nodes_and_types(self) -> list[tuple[dict[str, Any], NodeType]]:
+        nodes = self.state.registry.get(self.state.workflow_name, {})
+        return [
+            (node, NODE_TYPES[node.get("node_type")])
+            for node in nodes.values()
+            if node.get("node_type") in NODE_TYPES
+        ]
 
     # -- inputs ----------------------------------------------------------------------
 
@@ -273,8 +311,9 @@ class Execution:
         return commands + self._messages()
 
     def learn_tools(self, tools: dict[str, ToolFacts]) -> None:
-        """What the worker's tools registry holds (F-API-6), keyed by registry name."""
-        self._tools = dict(tools)
+        """What the worker's tools registry holds (F-API-6), keyed by registry name; kept
+        as given (never changed here), so executions on one worker may share it."""
+        self._tools = tools
 
     def receive_from_child(self, child_id: str, message: MessageToParent) -> list[Command]:
         """F-CHILD-8/9 on the parent's side: queued with the signals, in arrival order; the
@@ -307,7 +346,7 @@ class Execution:
         state.context_schema = _changed(state.context_schema, change.context_schema)
         state.progress += 1
         if self._parent_link():
-            self._to_parent.tree_changes.append(copy.deepcopy(change))
+            self._owed_to_parent().tree_changes.append(copy.deepcopy(change))
 
     def replace_fields(self, histories: dict[str, list[Any]]) -> None:
         """Put whole field histories in place (soe_copy_context, F-BI-14); fields starting
@@ -411,7 +450,7 @@ class Execution:
         write_field(self.context, field_name, value)
         parent = self._parent_link()
         if parent is not None and field_name in (parent.get("context_updates_to_parent") or []):
-            self._to_parent.updates.append((field_name, copy.deepcopy(value)))
+            self._owed_to_parent().updates.append((field_name, copy.deepcopy(value)))
 
     def fail_node(
         self, firing: Firing, error: str, handled: bool = False, failure_signal: str | None = None
@@ -546,7 +585,7 @@ class Execution:
         forwarded = [signal for signal in signals if signal in wanted]
         if forwarded:
             self.record(SignalsToParent(forwarded, parent["parent_execution_id"]))
-            self._to_parent.signals.append(forwarded)
+            self._owed_to_parent().signals.append(forwarded)
 
     def _messages(self) -> list[Command]:
         """What to tell other executions now, each message naming its target.
@@ -559,18 +598,25 @@ class Execution:
         messages: list[Command] = []
         parent = self._parent_link()
         owed = self._to_parent
-        if parent is not None:
+        if parent is not None and owed is not None:
             target = parent["parent_execution_id"]
             if owed.signals or (owed.updates and not self.state.pending):
                 messages.append(TellParent(target, owed))
-                self._to_parent = MessageToParent()
+                self._to_parent = None
             elif owed.tree_changes:
                 changes, owed.tree_changes = owed.tree_changes, []
                 messages.append(TellParent(target, MessageToParent(tree_changes=changes)))
-        for append in self._to_main:
-            messages.append(AppendToHistory(self.main_execution_id, append))
-        self._to_main = []
+        if self._to_main:
+            for append in self._to_main:
+                messages.append(AppendToHistory(self.main_execution_id, append))
+            self._to_main = []
         return messages
+
+    def _owed_to_parent(self) -> MessageToParent:
+        """What this child owes its parent since the last step (made when first owed)."""
+        if self._to_parent is None:
+            self._to_parent = MessageToParent()
+        return self._to_parent
 
     def _parent_link(self) -> dict[str, Any] | None:
         """The ``__parent__`` entry when this execution is a child (F-CHILD-4), else None."""

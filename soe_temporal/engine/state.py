@@ -12,7 +12,7 @@ from typing import Any
 STATE_VERSION = 1
 
 
-@dataclass
+@dataclass(slots=True)
 class EngineSettings:
     """Limits SOE leaves to the host (Q-19, Q-29)."""
 
@@ -25,7 +25,7 @@ class EngineSettings:
     max_state_bytes: int = 256 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ToolFacts:
     """What the tools registry says about one tool, as far as the engine needs it."""
 
@@ -36,7 +36,7 @@ class ToolFacts:
     arguments_schema: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Firing:
     """One dispatch of one node (F-EXEC-3 step 4)."""
 
@@ -46,7 +46,7 @@ class Firing:
     cascade: int
 
 
-@dataclass
+@dataclass(slots=True)
 class PendingBroadcast:
     """Signals waiting to be broadcast, and the cascade they belong to.
 
@@ -60,7 +60,7 @@ class PendingBroadcast:
     updates: list[list[Any]] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeFailure:
     """A node that failed. ``handled`` when SOE's own failure path took it
     (a tool's failure handling, a failure signal); unhandled failures are what
@@ -74,8 +74,18 @@ class NodeFailure:
     # Workflow time of the failure (ISO 8601), so a caller can tell which are new.
     at: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "workflow_name": self.workflow_name,
+            "node_name": self.node_name,
+            "error": self.error,
+            "cascade": self.cascade,
+            "handled": self.handled,
+            "at": self.at,
+        }
 
-@dataclass
+
+@dataclass(slots=True)
 class ExecutionState:
     execution_id: str
     workflow_name: str

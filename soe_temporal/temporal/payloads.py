@@ -49,11 +49,14 @@ SUMMARY_QUERY = "soe_summary"
 # workers cannot read such a start, so upgrade workers before clients.
 # 5: a start leaves out the limits at their version-5 defaults (VERSION_5_SETTINGS), and a
 # child's ``__parent__`` leaves out what Temporal records (its parent, its root) and empty
-# lists (compact_parent_link); older workers cannot read such a start.
+# lists (compact_parent_link); older workers cannot read such a start. A worker's options
+# are read when the first call that needs them is made, not before the first broadcast
+# (so an execution that only waits never reads them).
 PAYLOAD_VERSION = 5
 CASCADE_EACH_OUTCOME_VERSION = 2
 OPTIONS_ONCE_PER_RUN_VERSION = 3
 COMPACT_START_VERSION = 5
+LAZY_WORKER_OPTIONS_VERSION = 5
 # What a version-5 start means by a limit it leaves out. Fixed: a later default is a new
 # version, so a recorded start keeps its meaning.
 VERSION_5_SETTINGS = EngineSettings(

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 import weakref
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .dataclass_json import DataclassJSONEncoder
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class _SharedRegistry(dict):  # type: ignore[type-arg]
@@ -41,4 +43,18 @@ def shared_value(value: T) -> T:
     found = _values.get(key)
     if found is None:
         _values[key] = found = value
+    return found
+
+
+_derived: dict[tuple[int, Any], Any] = {}
+
+
+def derived(source: T, make: Callable[[T], R]) -> R:
+    """``make(source)``, made once per ``source`` object (a shared value) and dropped with
+    it: what every execution reads off shared worker options, held once too."""
+    key = (id(source), make)
+    found = _derived.get(key)
+    if found is None:
+        found = _derived[key] = make(source)
+        weakref.finalize(source, _derived.pop, key, None)
     return found
