@@ -637,7 +637,7 @@ class SoeWorkflow:
                 request,
                 ToolCallResult,
                 call,
-                f"{call.tool_name} (attempt {call.attempt})",
+                None,
             )
         except ActivityError as error:
             return _failed_tool_outcome(call, error, known)
@@ -665,20 +665,23 @@ async def _start_call(
     request: Any,
     result_type: type[ResultT],
     call: CallTool | CallLlm,
-    what: str,
+    what: str | None,
 ) -> ResultT:
     """One node's call as an activity, local or not as its options say. The id names the
-    node, so the Temporal UI shows which node made the call; a remote activity's summary
-    names its workflow and what it does too. A local one goes without: its id is what its
-    marker shows, and a summary would be encoded and visited on every call of a chain
-    whose point is to be cheap."""
+    node, so the Temporal UI shows which node made the call, and a tool call's input names
+    its tool; a remote LLM call's summary names its workflow and what it does too. The
+    others go without: a summary is written into the history and encoded again on every
+    replay, for every call of a chain."""
     start = workflow.execute_local_activity if plan.local else workflow.execute_activity
+    summary = (
+        None if plan.local or what is None else f"{call.workflow_name}.{call.node_name}: {what}"
+    )
     return await start(
         activity_name,
         request,
         result_type=result_type,
         activity_id=f"{call.node_name}/{call.call_id}",
-        summary=None if plan.local else f"{call.workflow_name}.{call.node_name}: {what}",
+        summary=summary,
         **plan.kwargs,
     )
 

@@ -54,13 +54,16 @@ async def test_local_true_runs_the_tool_as_a_local_activity():
 
 
 async def test_each_activity_shows_the_node_it_serves():
+    """The activity id names the node and the input its tool; a tool call carries no
+    summary (it would be written, and encoded again on every replay, for every call)."""
     async with SoeTestEnvironment(tools_registry={"echo": echo}) as env:
         eid = await env.soe.orchestrate(_config(), "work", ["START"], {})
         events = await _events(env, eid)
         scheduled = [e for e in events if e.HasField("activity_task_scheduled_event_attributes")]
-        summary = json.loads(scheduled[0].user_metadata.summary.data)
-        assert summary == "work.Echo: echo (attempt 1)"
-        assert scheduled[0].activity_task_scheduled_event_attributes.activity_id == "Echo/1"
+        attributes = scheduled[0].activity_task_scheduled_event_attributes
+        assert attributes.activity_id == "Echo/1"
+        assert json.loads(attributes.input.payloads[0].data)["tool_name"] == "echo"
+        assert not scheduled[0].user_metadata.HasField("summary")
 
 
 async def test_node_block_overrides_registry_entry_over_worker_defaults():
