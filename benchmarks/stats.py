@@ -32,9 +32,27 @@ def ratios(ours: Sequence[float], theirs: Sequence[float]) -> list[float]:
     return [a / b for a, b in zip(ours, theirs, strict=True)]
 
 
+_server_pid: int | None = None
+
+
+def server_cpu_seconds() -> float:
+    """CPU time the benchmark's dev server process has used so far (user + system): what
+    the server itself spends, apart from the workers and the client in this process."""
+    if _server_pid is None:
+        return 0.0
+    with open(f"/proc/{_server_pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def print_on_dev_server(port: int, run: Callable[[Client], Awaitable[str]]) -> None:
     """Print what ``run`` reports, run against a fresh in-memory embedded dev server."""
+    global _server_pid
     settings = DevServerSettings(database=None, port=port, ui_port=port + 1000)
     async with DevServer(settings) as server:
         assert server.client is not None
-        print(await run(server.client))
+        _server_pid = server.pid
+        try:
+            print(await run(server.client))
+        finally:
+            _server_pid = None

@@ -89,6 +89,11 @@ class DevServer:
         self.client = await self._connect()
         return self
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs."""
+        return self._process.pid if self._process is not None else None
+
     async def _connect(self) -> Client:
         deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
         while True:
