@@ -6,7 +6,7 @@ every one of them a signal that triggers a router and a tool node (``broadcast_s
 wait=True)``), against an update to a hand-written workflow whose handler calls the same
 no-op activity. Reported per signal: latency (median of the round), history events, and
 the CPU time of this process (client and workers both run here), min/median/max over the
-rounds. Side by side on one embedded dev server:
+rounds, after a round that warms both up. Side by side on one embedded dev server:
 
     python -m benchmarks.bench_signals --executions 2000 --rounds 3
 """
@@ -145,6 +145,11 @@ async def benchmark(client: Client, executions: int, rounds: int, concurrency: i
         async def update_hand(workflow_id: str) -> None:
             await client.get_workflow_handle(workflow_id).execute_update(HandWrittenWaiting.ping)
 
+        # A first round warms both up and is dropped: an SOE execution reads its worker's
+        # tool options at its first call (one local activity per run), and both sides'
+        # caches fill.
+        await _round(client, ours, signal_soe, concurrency)
+        await _round(client, theirs, update_hand, concurrency)
         soe_rounds, hand_rounds = [], []
         for _ in range(rounds):
             soe_rounds.append(await _round(client, ours, signal_soe, concurrency))

@@ -22,12 +22,14 @@ import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator, Mapping
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
 
 from .client import SoeClient
-from .config import load_config
+from .client.workers import worker_appears
+from .config import check_initial_workflow, load_config
 from .engine.events import (
     AgentStageAnswered,
     AgentToolCall,
@@ -42,7 +44,7 @@ from .engine.events import (
     ToolCalled,
     ToolDispatched,
 )
-from .errors import ConfigError, SoeError
+from .errors import ConfigError, SoeError, WorkerUnavailableError
 from .llm.providers import provider_from_environment
 from .servers.codec import CodecServer
 from .servers.devserver import DevServer, DevServerSettings, port_in_use
@@ -51,6 +53,9 @@ from .worker import DEFAULT_TASK_QUEUE, create_worker
 
 EXIT_ERROR = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+# The default time limit of a waiting command (seconds): --timeout changes it.
+DEFAULT_TIMEOUT_SECONDS = 3600.0
 
 
 def console_main() -> None:
@@ -70,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return asyncio.run(args.command(args))
     except KeyboardInterrupt:
-        return 130
+        _say("interrupted: what was already sent stays sent; the execution goes on")
+        return EXIT_INTERRUPTED
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -95,7 +101,7 @@ async def run_command(args: argparse.Namespace) -> int:
     async with _server_for_run() as client:
         worker = create_worker(client, _task_queue(), call_llm=llm, tools_registry=load_tools())
         async with worker:
-            soe = SoeClient(client, _task_queue())
+            soe = _soe_client(client, args)
             await soe.orchestrate(
                 config, args.workflow, args.signal, initial_context, execution_id=execution_id
             )
@@ -157,7 +163,11 @@ async def worker_command(args: argparse.Namespace) -> int:
 async def start_command(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     initial_context = _json_object(args.context, "--context")
-    soe = SoeClient(await _connect(), _task_queue())
+    check_initial_workflow(config, args.workflow)  # bad input before a missing worker
+    client = await _connect()
+    soe = _soe_client(client, args)
+    if args.wait:
+        await _expect_worker(client, args, "nothing was started")
     execution_id = await soe.orchestrate(
         config, args.workflow, args.signal, initial_context, execution_id=args.id, wait=args.wait
     )
@@ -166,7 +176,10 @@ async def start_command(args: argparse.Namespace) -> int:
 
 
 async def signal_command(args: argparse.Namespace) -> int:
-    soe = SoeClient(await _connect(), _task_queue())
+    client = await _connect()
+    soe = _soe_client(client, args)
+    if args.wait:
+        await _expect_worker(client, args, "the signals were not sent")
     await soe.broadcast_signals(
         args.execution_id, args.signals, wait=args.wait, request_id=args.request_id
     )
@@ -186,9 +199,30 @@ async def describe_command(args: argparse.Namespace) -> int:
 
 
 async def close_command(args: argparse.Namespace) -> int:
-    soe = SoeClient(await _connect(), _task_queue())
+    client = await _connect()
+    soe = _soe_client(client, args)
+    await _expect_worker(client, args, "the execution was not closed")
     print(json.dumps(await soe.close(args.execution_id), indent=2))
     return 0
+
+
+def _soe_client(client: Client, args: argparse.Namespace) -> SoeClient:
+    """A SoeClient whose waits end after --timeout seconds."""
+    seconds = getattr(args, "timeout", None) or DEFAULT_TIMEOUT_SECONDS
+    return SoeClient(client, _task_queue(), wait_timeout=timedelta(seconds=seconds))
+
+
+async def _expect_worker(client: Client, args: argparse.Namespace, consequence: str) -> None:
+    """A command that would wait for a worker says within seconds that none polls its
+    task queue, instead of waiting in silence (unless --wait-for-worker)."""
+    if getattr(args, "wait_for_worker", False):
+        return
+    if not await worker_appears(client, _task_queue()):
+        raise WorkerUnavailableError(
+            f"No worker polls task queue '{_task_queue()}' at {_address()}, so {consequence}. "
+            "Start one (`soe-temporal worker`, with the same SOE_TASK_QUEUE), or pass "
+            "--wait-for-worker to wait for one."
+        )
 
 
 # -- environment ----------------------------------------------------------------------
@@ -369,6 +403,22 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(command=handler)
         return sub
 
+    def waiting(sub: argparse.ArgumentParser, needs_worker: bool = True) -> None:
+        sub.add_argument(
+            "--timeout",
+            type=float,
+            metavar="SECONDS",
+            help=f"stop waiting after this long (default {DEFAULT_TIMEOUT_SECONDS:g}); the "
+            "execution goes on",
+        )
+        if needs_worker:
+            sub.add_argument(
+                "--wait-for-worker",
+                action="store_true",
+                help="wait even when no worker polls the task queue (by default the "
+                "command says so within 10 s and exits 1)",
+            )
+
     def starting(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("config", help="SOE config (YAML file)")
         sub.add_argument("--workflow", required=True, help="initial workflow name")
@@ -388,6 +438,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SIGNAL",
         help="once idle, send this signal and wait again (repeatable, in order)",
     )
+    waiting(run, needs_worker=False)  # run brings its own worker
     add("dev", dev_command, "run the embedded Temporal dev server (data kept in a file)")
     add("worker", worker_command, "run a worker (tools from SOE_TOOLS)")
     codec = add(
@@ -405,10 +456,12 @@ def _parser() -> argparse.ArgumentParser:
     start = add("start", start_command, "start an execution and print its id")
     starting(start)
     start.add_argument("--wait", action="store_true", help="wait until the execution is idle")
+    waiting(start)
     sig = add("signal", signal_command, "send signals to an execution")
     sig.add_argument("execution_id")
     sig.add_argument("signals", nargs="+", metavar="SIGNAL")
     sig.add_argument("--wait", action="store_true", help="wait until the execution is idle")
+    waiting(sig)
     sig.add_argument(
         "--request-id",
         metavar="ID",
@@ -418,9 +471,11 @@ def _parser() -> argparse.ArgumentParser:
     for name, handler, text in (
         ("context", context_command, "print an execution's context as JSON"),
         ("describe", describe_command, "print an execution's status as JSON"),
-        ("close", close_command, "complete an execution and print its final context"),
     ):
         add(name, handler, text).add_argument("execution_id")
+    close = add("close", close_command, "complete an execution and print its final context")
+    close.add_argument("execution_id")
+    waiting(close)
     return parser
 
 

@@ -66,11 +66,39 @@ class NodeFailedError(SoeError, RuntimeError):
 
 
 class WaitTimeoutError(SoeError):
-    """A wait for an execution to become idle ran out of time."""
+    """A wait for an execution to become idle ran out of time. It says how long it
+    waited, what was still pending (``pending``), and, for signals, whether they were
+    delivered (``delivered``: True, False, or None when that cannot be known; sending
+    again with the same request id is safe in every case)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        execution_id: str = "",
+        waited_seconds: float = 0.0,
+        pending: list[str] | None = None,
+        delivered: bool | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.execution_id = execution_id
+        self.waited_seconds = waited_seconds
+        self.pending = pending or []
+        self.delivered = delivered
 
 
 class WorkerUnavailableError(SoeError):
-    """A query or update found no worker polling the task queue."""
+    """No worker answered: none polls the task queue, or none did in time."""
+
+
+class ServerBusyError(SoeError):
+    """Temporal refused a request for the moment (too busy, too many updates in flight);
+    nothing was applied, and asking again is safe. Waiting calls ask again by themselves
+    within their time limit."""
+
+
+class RequestRefusedError(SoeError):
+    """The execution refused a request for a reason of its own (not bad input)."""
 
 
 def _where(failure: dict[str, Any], root: str) -> str:

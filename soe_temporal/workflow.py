@@ -8,11 +8,14 @@ the next signal; before its history grows large it continues as new with its who
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
+from temporalio.common import RawValue
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from .config import workflows_problem
@@ -55,6 +58,7 @@ from .temporal.payloads import (
     CONTEXT_QUERY,
     CONVERSATION_QUERY,
     HISTORY_APPEND_SIGNAL,
+    INVALID_SIGNALS,
     LAZY_WORKER_OPTIONS_VERSION,
     LLM_ACTIVITY,
     OPTIONS_ONCE_PER_RUN_VERSION,
@@ -240,14 +244,30 @@ class SoeWorkflow:
         ``{"signals": [...], "request_id": "..."}``, which is delivered once per id."""
         external = read_external_signals(signals)
         if external.problem:
-            workflow.logger.warning(
-                "Ignored soe_signal with input %r: %s (with the temporal CLI: "
-                "--input '[\"APPROVED\"]')",
-                signals,
-                external.problem,
+            self._reject(
+                SIGNAL_NAME,
+                f"{external.problem} (with the temporal CLI: --input '[\"APPROVED\"]')",
+                _payload_text(signals),
             )
             return
         self._execution.deliver(external.signals, external.request_id)
+
+    @workflow.signal(dynamic=True)
+    def soe_other_signal(self, name: str, args: Sequence[RawValue]) -> None:
+        """A Temporal signal under a name SoeWorkflow does not take: kept as refused."""
+        payload = args[0].payload.data.decode(errors="replace") if args else ""
+        self._reject(
+            name,
+            f"an SOE execution takes no signal named '{name}': send SOE signals in "
+            f"'{SIGNAL_NAME}', e.g. --name {SIGNAL_NAME} --input '[\"{name}\"]'",
+            payload,
+        )
+
+    def _reject(self, message: str, problem: str, payload: str) -> None:
+        rejected = self._execution.reject_input(message, problem, payload)
+        workflow.logger.warning(
+            "Refused %s: %s (payload %s)", rejected.message, rejected.problem, rejected.payload
+        )
 
     @workflow.update(name=BROADCAST_UPDATE)
     async def soe_broadcast(self, request: BroadcastRequest) -> IdleReport:
@@ -260,7 +280,7 @@ class SoeWorkflow:
     def _validate_broadcast(self, request: BroadcastRequest) -> None:
         problem = signal_list_problem(request.signals)
         if problem:
-            raise ApplicationError(problem, type="InvalidSignals")
+            raise ApplicationError(problem, type=INVALID_SIGNALS)
         if self._closing:
             raise ApplicationError(
                 "the execution is closing and takes no more signals", type=CLOSING_REFUSAL
@@ -312,6 +332,7 @@ class SoeWorkflow:
             "calls": execution.calls_started,
             "children": list(state.children),
             "failures": [f.to_dict() for f in state.failures],
+            "rejected_inputs": list(state.rejected_inputs),
         }
 
     def _log_events(self) -> None:
@@ -694,6 +715,14 @@ def _tool_facts(options: WorkerOptions) -> dict[str, ToolFacts]:
         )
         for name, tool in options.tools.items()
     }
+
+
+def _payload_text(value: Any) -> str:
+    """A refused payload, as JSON where it is JSON (the engine keeps how it begins)."""
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def _workflow_time() -> str:

@@ -50,7 +50,26 @@ def last() -> str:
     return "last done"
 
 
-TOOLS = {"first": first, "hold": hold, "last": last, "big_first": big_first, "big_hold": big_hold}
+def shared(item: int) -> int:
+    """A call for the several-workers test: the ledger says which worker ran it and
+    whether it finished, under the call's own key."""
+    from soe_temporal.tool_context import current_call_key
+
+    key = current_call_key()
+    _ledger(f"start {key} {os.getpid()}")
+    time.sleep(0.3)
+    _ledger(f"end {key} {os.getpid()}")
+    return os.getpid()
+
+
+TOOLS = {
+    "first": first,
+    "hold": hold,
+    "last": last,
+    "big_first": big_first,
+    "big_hold": big_hold,
+    "shared": shared,
+}
 
 
 def call_llm(prompt: str, config: dict) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import time
 import uuid
 
 from temporalio.client import Client
@@ -256,3 +258,90 @@ async def test_run_the_self_evolving_example_shows_each_injection(dev_server: De
     assert "  soe_inject_workflow: review" in ran.stderr
     assert "  soe_inject_node: main.SendToReview" in ran.stderr
     assert "  SendToReview: starts 1 child execution(s) of review" in ran.stderr
+
+
+def _start_without_waiting(env: dict[str, str]) -> str:
+    started = _cli(
+        ["start", "examples/approval.yaml", "--workflow", "waiting_workflow", "--signal", "START"],
+        env,
+    )
+    assert started.returncode == 0, started.stderr
+    return started.stdout.strip()
+
+
+async def test_waiting_commands_say_within_seconds_that_no_worker_polls(
+    dev_server: DevServerInfo,
+):
+    """No worker, no hang: `signal --wait` and `start --wait` exit 1 within about 10 s,
+    saying so and that nothing was sent; `describe` answers from the server and names the
+    fields a worker would add."""
+    env = dev_server.env(SOE_TASK_QUEUE=f"nobody-{uuid.uuid4().hex[:6]}")
+    execution_id = _start_without_waiting(env)
+    for args in (
+        ["signal", execution_id, "APPROVED", "--wait"],
+        [
+            "start",
+            "examples/approval.yaml",
+            "--workflow",
+            "waiting_workflow",
+            "--signal",
+            "START",
+            "--wait",
+        ],  # fmt: skip
+    ):
+        started = time.monotonic()
+        waited = _cli(args, env)
+        assert waited.returncode == 1, waited.stderr
+        assert time.monotonic() - started < 20
+        assert "No worker polls task queue" in waited.stderr
+        assert "--wait-for-worker" in waited.stderr and "Traceback" not in waited.stderr
+    described = _cli(["describe", execution_id], env)
+    assert described.returncode == 0, described.stderr
+    info = json.loads(described.stdout)
+    assert info["status"] == "RUNNING" and info["workflow_name"] == "waiting_workflow"
+    assert info["main_execution_id"] == execution_id
+    assert "idle" in info["unanswered"]["fields"]
+    assert "no worker polls" in info["unanswered"]["because"]
+
+
+async def test_a_wait_that_runs_out_says_how_long_and_that_the_signal_was_delivered(
+    dev_server: DevServerInfo,
+):
+    env = dev_server.env(SOE_TASK_QUEUE=f"nobody-{uuid.uuid4().hex[:6]}")
+    execution_id = _start_without_waiting(env)
+    args = ["signal", execution_id, "APPROVED", "--wait", "--wait-for-worker", "--timeout", "2"]
+    waited = _cli(args, env)
+    assert waited.returncode == 1, waited.stderr
+    assert "Waited 2." in waited.stderr and "The signals were delivered" in waited.stderr
+    assert "No worker polls task queue" in waited.stderr
+
+
+async def test_ctrl_c_exits_130_with_one_line(dev_server: DevServerInfo):
+    env = dev_server.env(SOE_TASK_QUEUE=f"nobody-{uuid.uuid4().hex[:6]}")
+    execution_id = _start_without_waiting(env)
+    waiting = subprocess.Popen(
+        [CLI, "signal", execution_id, "APPROVED", "--wait", "--wait-for-worker"],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(3)  # a real process, interrupted as a user would
+    waiting.send_signal(signal.SIGINT)
+    _, stderr = waiting.communicate(timeout=30)
+    assert waiting.returncode == 130
+    assert stderr.strip().splitlines() == [
+        "interrupted: what was already sent stays sent; the execution goes on"
+    ]
+
+
+async def test_signal_request_id_applies_a_retried_command_once(
+    dev_server: DevServerInfo, spawn: Spawn
+):
+    queue = f"e2e-once-{uuid.uuid4().hex[:6]}"
+    env = dev_server.env(SOE_TASK_QUEUE=queue, SOE_TOOLS="examples.tools:TOOLS")
+    spawn([CLI, "worker"], env, stderr=subprocess.DEVNULL)
+    execution_id = _start_without_waiting(env)
+    for _ in range(2):
+        sent = _cli(["signal", execution_id, "APPROVED", "--wait", "--request-id", "r-1"], env)
+        assert sent.returncode == 0, sent.stderr
+    context = json.loads(_cli(["context", execution_id], env).stdout)
+    assert context["__operational__"]["signals"].count("APPROVED") == 1
+    assert context["__operational__"]["tool_calls"] == 1

@@ -417,6 +417,33 @@ async def test_soe_signal_accepts_a_bare_name_and_ignores_malformed_input():
         ]
 
 
+async def test_malformed_soe_signals_are_kept_as_refused_input_that_describe_shows():
+    """No silent drop: what could not be delivered is listed, with its time and how its
+    payload began, and the execution goes on."""
+    async with SoeTestEnvironment(tools_registry=APPROVAL_TOOLS) as env:
+        eid = await env.soe.orchestrate(APPROVAL, "waiting_workflow", ["START"], {})
+        handle = env.client.get_workflow_handle(eid)
+        await handle.signal(SIGNAL_NAME, {"x": 1})
+        await env.soe.wait_idle(eid)
+        [refused] = (await env.soe.describe(eid))["rejected_inputs"]
+        assert refused["message"] == SIGNAL_NAME and refused["payload"] == '{"x": 1}'
+        assert "unknown keys ['x']" in refused["problem"] and refused["at"]
+        await env.soe.broadcast_signals(eid, ["APPROVED"])  # the execution goes on
+        assert (await env.soe.get_context(eid))["final_result"] == [{"status": "approved"}]
+
+
+async def test_a_temporal_signal_under_another_name_is_kept_as_refused_input():
+    async with SoeTestEnvironment(tools_registry=APPROVAL_TOOLS) as env:
+        eid = await env.soe.orchestrate(APPROVAL, "waiting_workflow", ["START"], {})
+        await env.client.get_workflow_handle(eid).signal("APPROVED", {"by": "ops"})
+        await env.soe.wait_idle(eid)
+        [refused] = (await env.soe.describe(eid))["rejected_inputs"]
+        assert refused["message"] == "APPROVED" and refused["payload"] == '{"by":"ops"}'
+        assert "--name soe_signal --input '[\"APPROVED\"]'" in refused["problem"]
+        context = await env.soe.get_context(eid)
+        assert context["__operational__"]["signals"] == ["START", "WAITING_FOR_APPROVAL"]
+
+
 async def test_without_a_worker_waits_and_queries_end_with_a_clear_error():
     from soe_temporal import SoeClient, WaitTimeoutError, WorkerUnavailableError
 

@@ -23,15 +23,34 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import random
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 from ..temporal.payloads import BroadcastRequest, IdleReport, WaitRequest
+from .retry import Backoff, retrying
 
-# Backoff between asks the server refused for the moment: first, and at most (seconds).
-FIRST_BACKOFF_SECONDS = 0.05
-MAX_BACKOFF_SECONDS = 2.0
+T = TypeVar("T")
+
+
+@dataclass
+class Delivery:
+    """What a caller knows of whether its signals reached the execution: ``delivered`` is
+    True once Temporal took them, False while nothing was sent, None when an attempt may
+    or may not have reached it. Sending again under ``request_id`` is safe in every case."""
+
+    request_id: str
+    delivered: bool | None = False
+
+    def note(self) -> str:
+        if self.delivered:
+            return f"The signals were delivered (request id '{self.request_id}')."
+        if self.delivered is False:
+            return f"The signals were not delivered (request id '{self.request_id}')."
+        return (
+            "Temporal did not confirm whether the signals were delivered; send them again "
+            f"with request_id='{self.request_id}': they are applied at most once."
+        )
 
 
 class BroadcastChannel(Protocol):
@@ -63,20 +82,18 @@ class Broadcaster:
         self._watches: dict[str, _Watch] = {}
 
     async def send(
-        self, execution_id: str, signals: list[str], request_id: str, wait: bool
+        self, execution_id: str, signals: list[str], delivery: Delivery, wait: bool
     ) -> IdleReport | None:
-        """Deliver ``signals`` under ``request_id``; with ``wait``, return the execution's
-        report once it has taken them and is idle (its cascade and that cascade's
-        unhandled failures)."""
-        payload = {"signals": list(signals), "request_id": request_id}
-        if not wait:
-            await self._retrying(lambda: self._channel.signal(execution_id, payload))
-            return None
-        if execution_id not in self._updating:
+        """Deliver ``signals`` under ``delivery.request_id``, keeping ``delivery`` up to
+        date; with ``wait``, return the execution's report once it has taken them and is
+        idle (their cascade and that cascade's unhandled failures)."""
+        payload = {"signals": list(signals), "request_id": delivery.request_id}
+        if wait and execution_id not in self._updating:
             self._updating.add(execution_id)
             try:
-                report = await self._channel.update(
-                    execution_id, BroadcastRequest(list(signals), True, request_id)
+                request = BroadcastRequest(list(signals), True, delivery.request_id)
+                report = await self._attempt(
+                    delivery, lambda: self._channel.update(execution_id, request)
                 )
                 if not report.retry:
                     return report
@@ -86,8 +103,19 @@ class Broadcaster:
                     raise
             finally:
                 self._updating.discard(execution_id)
-        await self._retrying(lambda: self._channel.signal(execution_id, payload))
-        return await self._wait_for(execution_id, request_id)
+        await retrying(
+            lambda: self._attempt(delivery, lambda: self._channel.signal(execution_id, payload)),
+            self._temporary,
+        )
+        return await self._wait_for(execution_id, delivery.request_id) if wait else None
+
+    async def _attempt(self, delivery: Delivery, send: Callable[[], Awaitable[T]]) -> T:
+        """One attempt to deliver: unknown while it is on its way, delivered once taken."""
+        if not delivery.delivered:
+            delivery.delivered = None
+        result = await send()
+        delivery.delivered = True
+        return result
 
     async def _wait_for(self, execution_id: str, request_id: str) -> IdleReport:
         watch = self._watches.get(execution_id)
@@ -113,7 +141,7 @@ class Broadcaster:
         """One wait at a time for every request id waiting on the execution; each caller
         is answered as soon as a report covers its id (ids sent after the wait went out
         are asked for in the next)."""
-        backoff = _Backoff()
+        backoff = Backoff()
         try:
             while watch.waiting:
                 try:
@@ -143,37 +171,12 @@ class Broadcaster:
             if self._watches.get(execution_id) is watch and not watch.waiting:
                 del self._watches[execution_id]
 
-    async def _retrying(self, send: Callable[[], Awaitable[None]]) -> None:
-        """``send`` until the server takes it (the caller's time limit bounds this)."""
-        backoff = _Backoff()
-        while True:
-            try:
-                return await send()
-            except Exception as error:
-                if not self._temporary(error):
-                    raise
-                await backoff.sleep()
-
 
 class _Watch:
     def __init__(self) -> None:
         # Request id -> the callers waiting for it (two callers may send one id).
         self.waiting: dict[str, list[asyncio.Future[IdleReport]]] = {}
         self.task: asyncio.Task[None] | None = None
-
-
-class _Backoff:
-    """Exponential, with jitter, so that callers refused together do not return together."""
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        self._next = FIRST_BACKOFF_SECONDS
-
-    async def sleep(self) -> None:
-        await asyncio.sleep(self._next * random.uniform(0.5, 1.5))
-        self._next = min(self._next * 2, MAX_BACKOFF_SECONDS)
 
 
 def _report_for(report: IdleReport, cascade: int) -> IdleReport:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import time
 import uuid
 from collections.abc import Awaitable, Mapping
 from datetime import timedelta
@@ -65,13 +66,24 @@ from ..temporal.payloads import (
     lineage_memo,
 )
 from ..temporal.serialization import NotJsonData, to_json_data
-from .broadcast import Broadcaster
-from .explain import explain, server_busy, wait_timeout
+from .broadcast import Broadcaster, Delivery
+from .explain import explain, pending_work, server_busy, wait_timeout
+from .retry import Backoff, retrying
 from .tree import wait_for_idle_tree
+from .workers import workflow_pollers
 
 T = TypeVar("T")
+# What describe() can only learn from a worker (the execution's own state).
+LIVE_FIELDS = (
+    "idle",
+    "failures",
+    "children",
+    "pending_broadcasts",
+    "running_calls",
+    "rejected_inputs",
+)
 TREE_WALK_QUERY_TIMEOUT = timedelta(seconds=1)
-BUSY_SERVER_BACKOFF_SECONDS = 0.5
+SIGNAL_ONCE_TIMEOUT = timedelta(seconds=5)
 
 
 class SoeClient:
@@ -211,16 +223,34 @@ class SoeClient:
             raise ConfigError(problem)
         if request_id is not None and not (isinstance(request_id, str) and request_id):
             raise ConfigError(f"request_id must be a non-empty string; got {request_id!r}")
-        sending = self._broadcaster.send(
-            execution_id, list(signals), request_id or str(uuid.uuid4()), wait
-        )
+        budget = _Budget(self.wait_timeout.total_seconds())
+        delivery = Delivery(request_id or str(uuid.uuid4()))
+        sending = self._broadcaster.send(execution_id, list(signals), delivery, wait)
         try:
-            report = await self._bounded(execution_id, sending)
+            report = await self._bounded(execution_id, sending, budget, delivery)
         except (RPCError, WorkflowUpdateFailedError) as error:
             raise await self._explain(execution_id, error) from None
+        except WaitTimeoutError:
+            if delivery.delivered or not await self._signal_once(execution_id, signals, delivery):
+                raise
+            raise await self._timeout(execution_id, budget, delivery) from None
         if report is not None:
             # The signals' cascade, and whatever failed below this execution since.
-            await self._wait(execution_id, report.cascade, since=report.now, root_report=report)
+            await self._wait(execution_id, report.cascade, report.now, report, budget, delivery)
+
+    async def _signal_once(self, execution_id: str, signals: list[str], delivery: Delivery) -> bool:
+        """A wait that gives up before Temporal confirmed its update (no worker took it)
+        makes sure of its signals first: a plain signal under the same request id, which
+        the history keeps and the execution applies at most once. Whether it got there."""
+        payload = {"signals": list(signals), "request_id": delivery.request_id}
+        try:
+            await self._handle(execution_id).signal(
+                SIGNAL_NAME, payload, rpc_timeout=SIGNAL_ONCE_TIMEOUT
+            )
+        except (RPCError, RPCTimeoutOrCancelledError):
+            return False
+        delivery.delivered = True
+        return True
 
     async def wait_idle(self, execution_id: str) -> None:
         """Wait until the execution and every execution below it are idle."""
@@ -232,18 +262,22 @@ class SoeClient:
         cascade: int | None,
         since: str | None = None,
         root_report: IdleReport | None = None,
+        budget: _Budget | None = None,
+        delivery: Delivery | None = None,
     ) -> None:
         """Wait until the tree under ``execution_id`` is idle; raise NodeFailedError for the
         unhandled failures of ``cascade`` there, and of anything below it since ``since``.
-        ``root_report`` is what the root already answered (a broadcast waits for idle)."""
+        ``root_report`` is what the root already answered (a broadcast waits for idle);
+        ``budget`` what is left of the caller's time limit."""
         walk = wait_for_idle_tree(_Probe(self), execution_id, cascade, since, root_report)
-        failures = await self._bounded(execution_id, walk)
+        failures = await self._bounded(execution_id, walk, budget, delivery)
         if failures:
             raise NodeFailedError(execution_id, failures)
 
     async def wait_idle_report(self, execution_id: str, request: WaitRequest) -> IdleReport | None:
         """TreeProbe: wait (an update) until the execution is idle; None once closed."""
         handle = self._handle(execution_id)
+        backoff = Backoff()
         while True:
             try:
                 report: IdleReport = await handle.execute_update(
@@ -253,7 +287,7 @@ class SoeClient:
                 if await self._is_completed(execution_id):
                     return None
                 if server_busy(error):
-                    await asyncio.sleep(BUSY_SERVER_BACKOFF_SECONDS)
+                    await backoff.sleep()
                     continue
                 raise await self._explain(execution_id, error) from None
             if not report.retry:  # else it continued as new: ask the new run
@@ -271,19 +305,36 @@ class SoeClient:
     async def close(self, execution_id: str) -> dict[str, Any]:
         """Complete the execution once it is idle; returns its final context."""
         handle = self._handle(execution_id)
+        budget = _Budget(self.wait_timeout.total_seconds())
+        closing = retrying(lambda: handle.execute_update(CLOSE_UPDATE), server_busy)
         try:
-            await self._bounded(execution_id, handle.execute_update(CLOSE_UPDATE))
-            return await self._bounded(execution_id, handle.result())
+            await self._bounded(execution_id, closing, budget)
+            return await self._bounded(execution_id, handle.result(), budget)
         except (RPCError, WorkflowUpdateFailedError) as error:
             raise await self._explain(execution_id, error) from None
 
-    async def _bounded(self, execution_id: str, waiting: Awaitable[T]) -> T:
-        """``waiting``, within ``wait_timeout``."""
+    async def _bounded(
+        self,
+        execution_id: str,
+        waiting: Awaitable[T],
+        budget: _Budget | None = None,
+        delivery: Delivery | None = None,
+    ) -> T:
+        """``waiting``, within what is left of ``budget`` (else ``wait_timeout``); a
+        timeout says how long the caller waited, for what, and whether its signals
+        (``delivery``) were delivered."""
+        budget = budget or _Budget(self.wait_timeout.total_seconds())
+        task = asyncio.ensure_future(waiting)
         try:
-            return await asyncio.wait_for(waiting, self.wait_timeout.total_seconds())
+            return await asyncio.wait_for(task, budget.remaining())
         except (TimeoutError, RPCTimeoutOrCancelledError):
             # temporalio turns the cancellation of a waiting update into its own error.
-            raise await self._timeout(execution_id) from None
+            raise await self._timeout(execution_id, budget, delivery) from None
+        finally:
+            # Cancelled (a time limit, Ctrl-C): its error is this call's to drop, not
+            # asyncio's to print as never retrieved.
+            if task.done() and not task.cancelled():
+                task.exception()
 
     # -- reading ---------------------------------------------------------------------
 
@@ -298,31 +349,49 @@ class SoeClient:
         return await self._query(execution_id, WORKFLOWS_QUERY)
 
     async def describe(self, execution_id: str) -> dict[str, Any]:
-        """Status, idleness, lineage, children and failures of an execution."""
+        """Status, idleness, lineage, children and failures of an execution.
+
+        The server answers the status, the lineage and what the execution waits for
+        (``pending``) with no worker running; the rest (``LIVE_FIELDS``) a worker answers.
+        When none does, they are left out and ``unanswered`` says why."""
         description = await self._describe(execution_id)
         memo = await description.memo()
         status = description.status
         main_id, parent_id = lineage_from_memo(
             execution_id, memo, description.root_id, description.parent_id
         )
+        running = status == WorkflowExecutionStatus.RUNNING
         info: dict[str, Any] = {
             "execution_id": execution_id,
             "status": status.name if status is not None else "UNKNOWN",
-            "idle": status != WorkflowExecutionStatus.RUNNING,
+            "idle": not running,
             "workflow_name": memo.get(MEMO_WORKFLOW),
             "main_execution_id": main_id,
             "parent_execution_id": parent_id,
             "children": [],
             "failures": [],
             "history_length": description.history_length,
+            "pending": pending_work(description) if running else [],
         }
-        if status == WorkflowExecutionStatus.RUNNING:
+        if not running:
+            return info
+        try:
+            if await workflow_pollers(self.temporal, self.task_queue) == 0:
+                raise WorkerUnavailableError(
+                    f"no worker polls task queue '{self.task_queue}' (`soe-temporal worker`)"
+                )
             live = await self._query(execution_id, STATUS_QUERY)
-            info["idle"] = live["idle"]
-            info["failures"] = live["failures"]
-            info["pending_broadcasts"] = live["pending_broadcasts"]
-            info["running_calls"] = live["running_calls"]
-            info["children"] = live["children"]
+        except WorkerUnavailableError as error:
+            for name in LIVE_FIELDS:
+                info.pop(name, None)
+            info["unanswered"] = {"fields": list(LIVE_FIELDS), "because": str(error)}
+            return info
+        info["idle"] = live["idle"]
+        info["failures"] = live["failures"]
+        info["pending_broadcasts"] = live["pending_broadcasts"]
+        info["running_calls"] = live["running_calls"]
+        info["children"] = live["children"]
+        info["rejected_inputs"] = live.get("rejected_inputs", [])
         return info
 
     # -- plumbing --------------------------------------------------------------------
@@ -360,12 +429,36 @@ class SoeClient:
         """A Temporal error about an execution, as one that says what is wrong."""
         return explain(execution_id, error, await self._describe(execution_id))
 
-    async def _timeout(self, execution_id: str) -> WaitTimeoutError:
+    async def _timeout(
+        self, execution_id: str, budget: _Budget, delivery: Delivery | None = None
+    ) -> WaitTimeoutError:
         try:
             description = await self._describe(execution_id)
         except Exception:
             description = None
-        return wait_timeout(execution_id, self.wait_timeout, self.task_queue, description)
+        return wait_timeout(
+            execution_id,
+            budget.waited(),
+            self.task_queue,
+            description,
+            await workflow_pollers(self.temporal, self.task_queue),
+            delivery.note() if delivery else "",
+            delivery.delivered if delivery else None,
+        )
+
+
+class _Budget:
+    """A caller's time limit, shared by every step of its call."""
+
+    def __init__(self, seconds: float) -> None:
+        self._started = time.monotonic()
+        self._seconds = seconds
+
+    def waited(self) -> float:
+        return time.monotonic() - self._started
+
+    def remaining(self) -> float:
+        return max(0.0, self._seconds - self.waited())
 
 
 class _Channel:

@@ -60,12 +60,17 @@ from .state import (
     Firing,
     NodeFailure,
     PendingBroadcast,
+    RejectedInput,
     ToolFacts,
     unhandled_failures,
 )
 
 # How many failures an execution remembers for `describe` and waiting callers.
 FAILURES_KEPT = 100
+# How many refused messages an execution remembers for `describe`.
+REJECTED_KEPT = 20
+# How much of a refused message's payload is kept (characters).
+REJECTED_PAYLOAD_CHARS = 200
 # How many request ids an execution remembers, so that a caller's retry is not applied
 # twice (they are carried over continue-as-new).
 REQUESTS_KEPT = 1_000
@@ -356,6 +361,15 @@ class Execution:
                 self._state_bytes += json_size(history) - json_size(self.context.get(name, []))
                 self.context[name] = copy.deepcopy(history)
         self.state.progress += 1
+
+    def reject_input(self, message: str, problem: str, payload: str) -> RejectedInput:
+        """A message this execution cannot take (no such signal, not a list of signal
+        names): kept, with its time and the start of its payload, for `describe`; the
+        execution goes on as if it had not come."""
+        rejected = RejectedInput(message, problem, self.clock(), payload[:REJECTED_PAYLOAD_CHARS])
+        self.state.rejected_inputs.append(rejected.to_dict())
+        del self.state.rejected_inputs[:-REJECTED_KEPT]
+        return rejected
 
     def record_execution_problem(self, error: str) -> None:
         """A problem of the execution as a whole (no node), listed with its failures."""

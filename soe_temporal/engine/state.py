@@ -115,6 +115,23 @@ class ExecutionState:
     # The most recent request ids delivered from outside, oldest first, and the cascade
     # each opened: a request delivered again opens nothing (an idempotent broadcast).
     requests: dict[str, int] = field(default_factory=dict)
+    # The most recent messages the execution could not take (a signal under an unknown
+    # name, signals that are not a list of names), as RejectedInput.to_dict() records.
+    rejected_inputs: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedInput:
+    """A message the execution could not take: what it was, when, why, and how it began."""
+
+    message: str
+    problem: str
+    at: str
+    payload: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"message": self.message, "problem": self.problem, "at": self.at,
+                "payload": self.payload}  # fmt: skip
 
 
 def unhandled_failures(

@@ -71,8 +71,10 @@ TOOL_RESULT_INVALID = "ToolResultInvalid"
 LLM_UNAVAILABLE = "LlmUnavailable"
 LLM_PROVIDER_ERROR = "LlmProviderError"
 LLM_CALL_ERROR = "LlmCallError"
-# ApplicationError type of a broadcast refused because the execution is closing.
+# ApplicationError types of a refused broadcast: the execution is closing; the signals
+# are not a list of names.
 CLOSING_REFUSAL = "Closing"
+INVALID_SIGNALS = "InvalidSignals"
 
 # Memo keys: what describe() shows of an execution, even once it is closed.
 MEMO_WORKFLOW = "soe_workflow_name"

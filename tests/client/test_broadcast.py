@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from soe_temporal.client.broadcast import Broadcaster
+from soe_temporal.client.broadcast import Broadcaster, Delivery
 from soe_temporal.temporal.payloads import BroadcastRequest, IdleReport, WaitRequest
 
 EID = "exec-1"
@@ -107,7 +107,7 @@ def broadcaster(execution: ScriptedExecution) -> Broadcaster:
 
 async def test_a_lone_caller_sends_one_update():
     execution = ScriptedExecution()
-    report = await broadcaster(execution).send(EID, ["PING"], "r1", wait=True)
+    report = await broadcaster(execution).send(EID, ["PING"], Delivery("r1"), wait=True)
     assert report is not None and report.cascade == 1
     assert (execution.updates, execution.signals, execution.waits) == (1, 0, [])
 
@@ -116,7 +116,7 @@ async def test_three_hundred_callers_on_one_execution_are_each_delivered_once():
     execution = ScriptedExecution(work=0.01)
     sender = broadcaster(execution)
     reports = await asyncio.gather(
-        *(sender.send(EID, ["PING"], f"r{i}", wait=True) for i in range(300))
+        *(sender.send(EID, ["PING"], Delivery(f"r{i}"), wait=True) for i in range(300))
     )
     assert len(execution.delivered) == 300
     assert sorted(r.cascade for r in reports) == list(range(1, 301))
@@ -129,7 +129,7 @@ async def test_each_caller_of_a_shared_wait_hears_of_its_own_failures_only():
     execution = ScriptedExecution(work=0.01)
     sender = broadcaster(execution)
     reports = await asyncio.gather(
-        *(sender.send(EID, ["PING"], f"r{i}", wait=True) for i in range(30))
+        *(sender.send(EID, ["PING"], Delivery(f"r{i}"), wait=True) for i in range(30))
     )
     for report in reports:
         expected = (
@@ -141,7 +141,7 @@ async def test_each_caller_of_a_shared_wait_hears_of_its_own_failures_only():
 async def test_a_refused_update_is_sent_again_as_a_signal_with_the_same_request_id():
     execution = ScriptedExecution()
     execution.refuse_updates = 1
-    report = await broadcaster(execution).send(EID, ["PING"], "r1", wait=True)
+    report = await broadcaster(execution).send(EID, ["PING"], Delivery("r1"), wait=True)
     assert report is not None and report.cascade == 1
     assert execution.delivered == [["PING"]]
     assert execution.waits == [["r1"]]
@@ -150,14 +150,14 @@ async def test_a_refused_update_is_sent_again_as_a_signal_with_the_same_request_
 async def test_an_update_aborted_after_it_was_applied_is_not_applied_twice():
     execution = ScriptedExecution()
     execution.refuse_updates, execution.apply_refused = 1, True
-    await broadcaster(execution).send(EID, ["PING"], "r1", wait=True)
+    await broadcaster(execution).send(EID, ["PING"], Delivery("r1"), wait=True)
     assert execution.delivered == [["PING"]]
 
 
 async def test_a_refused_signal_is_sent_again_until_taken():
     execution = ScriptedExecution()
     execution.refuse_signals = 3
-    assert await broadcaster(execution).send(EID, ["PING"], "r1", wait=False) is None
+    assert await broadcaster(execution).send(EID, ["PING"], Delivery("r1"), wait=False) is None
     assert (execution.signals, execution.delivered) == (4, [["PING"]])
 
 
@@ -165,7 +165,7 @@ async def test_a_shared_wait_refused_for_the_moment_is_asked_again():
     execution = ScriptedExecution(slots=1, work=0.01)
     sender = broadcaster(execution)
     reports = await asyncio.gather(
-        *(sender.send(EID, ["PING"], f"r{i}", wait=True) for i in range(20))
+        *(sender.send(EID, ["PING"], Delivery(f"r{i}"), wait=True) for i in range(20))
     )
     assert sorted(r.cascade for r in reports) == list(range(1, 21))
 
@@ -173,8 +173,8 @@ async def test_a_shared_wait_refused_for_the_moment_is_asked_again():
 async def test_a_request_id_sent_twice_is_delivered_once_and_answered_alike():
     execution = ScriptedExecution()
     sender = broadcaster(execution)
-    first = await sender.send(EID, ["PING"], "same", wait=True)
-    second = await sender.send(EID, ["PING"], "same", wait=True)
+    first = await sender.send(EID, ["PING"], Delivery("same"), wait=True)
+    second = await sender.send(EID, ["PING"], Delivery("same"), wait=True)
     assert first is not None and second is not None
     assert first.cascade == second.cascade and len(execution.delivered) == 1
 
@@ -183,18 +183,32 @@ async def test_an_error_that_is_not_a_refusal_reaches_the_caller():
     execution = ScriptedExecution()
     execution.broken = True
     with pytest.raises(Broken):
-        await broadcaster(execution).send(EID, ["PING"], "r1", wait=True)
+        await broadcaster(execution).send(EID, ["PING"], Delivery("r1"), wait=True)
     with pytest.raises(Broken):
-        await broadcaster(execution).send(EID, ["PING"], "r2", wait=False)
+        await broadcaster(execution).send(EID, ["PING"], Delivery("r2"), wait=False)
 
 
 async def test_a_caller_that_gives_up_leaves_no_wait_behind():
     execution = ScriptedExecution(work=0.05)
     sender = broadcaster(execution)
-    lone = asyncio.create_task(sender.send(EID, ["PING"], "first", wait=True))
+    lone = asyncio.create_task(sender.send(EID, ["PING"], Delivery("first"), wait=True))
     await asyncio.sleep(0)
     with pytest.raises(TimeoutError):
-        await asyncio.wait_for(sender.send(EID, ["PING"], "second", wait=True), 0.01)
+        await asyncio.wait_for(sender.send(EID, ["PING"], Delivery("second"), wait=True), 0.01)
     await lone
     await asyncio.sleep(0.1)
     assert sender._watches == {}
+
+
+async def test_a_delivery_says_whether_the_signals_were_taken():
+    execution = ScriptedExecution()
+    delivery = Delivery("r1")
+    assert delivery.delivered is False
+    await broadcaster(execution).send(EID, ["PING"], delivery, wait=True)
+    assert delivery.delivered is True
+    execution.broken = True
+    failed = Delivery("r2")
+    with pytest.raises(Broken):
+        await broadcaster(execution).send(EID, ["PING"], failed, wait=False)
+    assert failed.delivered is None  # the attempt may have reached it: not known
+    assert "request_id='r2'" in failed.note()
