@@ -374,12 +374,19 @@ class SoeWorkflow:
     async def _wait_idle(self, request: WaitRequest) -> IdleReport:
         # While continuing as new, answer only once the running calls are done, so that
         # the caller's next question reaches the new run instead of spinning on this one.
+        # Signals sent before the wait are taken before it (Temporal keeps their order), so
+        # an id the execution does not know was forgotten, not lost: it stops waiting for
+        # those once it has forgotten any.
         execution = self._execution
+
+        def taken(request_id: str) -> bool:
+            return execution.request_cascade(request_id) is not None
+
         await workflow.wait_condition(
             lambda: (
                 (
                     self._quiet
-                    and all(execution.request_cascade(r) is not None for r in request.request_ids)
+                    and (execution.forgets_requests or all(map(taken, request.request_ids)))
                 )
                 or (self._continuing and self._executing == 0)
             )

@@ -27,10 +27,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from ..engine.execution import REQUESTS_KEPT
 from ..temporal.payloads import BroadcastRequest, IdleReport, WaitRequest
 from .retry import Backoff, retrying
 
 T = TypeVar("T")
+# Signalled requests of one client waiting on one execution at once: half of what an
+# execution remembers (REQUESTS_KEPT).
+SIGNALLED_AT_ONCE = REQUESTS_KEPT // 2
 
 
 @dataclass
@@ -80,6 +84,7 @@ class Broadcaster:
         self._temporary = temporary
         self._updating: set[str] = set()  # executions this client has an update in flight to
         self._watches: dict[str, _Watch] = {}
+        self._slots: dict[str, _Slots] = {}
 
     async def send(
         self, execution_id: str, signals: list[str], delivery: Delivery, wait: bool
@@ -103,11 +108,28 @@ class Broadcaster:
                     raise
             finally:
                 self._updating.discard(execution_id)
+        if not wait:
+            await self._signal(execution_id, payload, delivery)
+            return None
+        # An execution remembers its last REQUESTS_KEPT request ids: keep fewer than that
+        # of this client's signals unanswered at once, so none is forgotten before its
+        # wait asks for it (the rest queue here).
+        slots = self._slots.setdefault(execution_id, _Slots())
+        slots.users += 1
+        try:
+            async with slots.semaphore:
+                await self._signal(execution_id, payload, delivery)
+                return await self._wait_for(execution_id, delivery.request_id)
+        finally:
+            slots.users -= 1
+            if not slots.users:
+                del self._slots[execution_id]
+
+    async def _signal(self, execution_id: str, payload: dict[str, Any], delivery: Delivery) -> None:
         await retrying(
             lambda: self._attempt(delivery, lambda: self._channel.signal(execution_id, payload)),
             self._temporary,
         )
-        return await self._wait_for(execution_id, delivery.request_id) if wait else None
 
     async def _attempt(self, delivery: Delivery, send: Callable[[], Awaitable[T]]) -> T:
         """One attempt to deliver: unknown while it is on its way, delivered once taken."""
@@ -144,10 +166,9 @@ class Broadcaster:
         backoff = Backoff()
         try:
             while watch.waiting:
+                asked = list(watch.waiting)
                 try:
-                    report = await self._channel.wait(
-                        execution_id, WaitRequest(request_ids=list(watch.waiting))
-                    )
+                    report = await self._channel.wait(execution_id, WaitRequest(request_ids=asked))
                 except Exception as error:
                     if self._temporary(error):
                         await backoff.sleep()
@@ -161,8 +182,11 @@ class Broadcaster:
                 if report.retry:  # continuing as new: ask the next run
                     continue
                 backoff.reset()
-                for request_id, cascade in report.requests.items():
-                    answer = _report_for(report, cascade)
+                # Every id asked for was taken before the wait (its signal went first); one
+                # the report leaves out was taken so long ago that the execution no longer
+                # remembers its cascade (and so its failures).
+                for request_id in asked:
+                    answer = _report_for(report, report.requests.get(request_id))
                     for waiter in watch.waiting.pop(request_id, []):
                         if not waiter.done():
                             waiter.set_result(answer)
@@ -172,6 +196,14 @@ class Broadcaster:
                 del self._watches[execution_id]
 
 
+class _Slots:
+    """How many of this client's signalled requests may wait on one execution at once."""
+
+    def __init__(self) -> None:
+        self.semaphore = asyncio.Semaphore(SIGNALLED_AT_ONCE)
+        self.users = 0
+
+
 class _Watch:
     def __init__(self) -> None:
         # Request id -> the callers waiting for it (two callers may send one id).
@@ -179,11 +211,13 @@ class _Watch:
         self.task: asyncio.Task[None] | None = None
 
 
-def _report_for(report: IdleReport, cascade: int) -> IdleReport:
+def _report_for(report: IdleReport, cascade: int | None) -> IdleReport:
     """One request's part of a shared report: its cascade and that cascade's failures."""
     return dataclasses.replace(
         report,
         cascade=cascade,
-        failures=[f for f in report.failures if f.get("cascade") == cascade],
+        failures=[
+            f for f in report.failures if cascade is not None and f.get("cascade") == cascade
+        ],
         requests={},
     )

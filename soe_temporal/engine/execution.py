@@ -281,6 +281,12 @@ class Execution:
                 del requests[next(iter(requests))]
         return cascade
 
+    @property
+    def forgets_requests(self) -> bool:
+        """Whether request ids may have been forgotten (it keeps REQUESTS_KEPT, the newest):
+        an id a caller asks about may then have been taken long ago."""
+        return len(self.state.requests) >= REQUESTS_KEPT
+
     def request_cascade(self, request_id: str) -> int | None:
         """The cascade a delivered request opened; None if it has not arrived (or is
         older than the last ``REQUESTS_KEPT``)."""

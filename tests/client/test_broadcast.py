@@ -212,3 +212,23 @@ async def test_a_delivery_says_whether_the_signals_were_taken():
         await broadcaster(execution).send(EID, ["PING"], failed, wait=False)
     assert failed.delivered is None  # the attempt may have reached it: not known
     assert "request_id='r2'" in failed.note()
+
+
+async def test_a_request_the_execution_no_longer_remembers_is_answered_as_taken():
+    """Signals go before the wait that asks for them, so an id the execution does not
+    report was taken and then forgotten (past the ids it keeps): its caller is answered,
+    with no cascade to report failures of."""
+    execution = ScriptedExecution()
+    execution.slots = 0  # every update refused: the callers signal and share a wait
+    original_wait = execution.wait
+
+    async def forgetful_wait(execution_id: str, request: WaitRequest) -> IdleReport:
+        execution.slots = 10
+        report = await original_wait(execution_id, request)
+        report.requests.pop("old", None)
+        return report
+
+    execution.wait = forgetful_wait  # type: ignore[method-assign]
+    report = await broadcaster(execution).send(EID, ["PING"], Delivery("old"), wait=True)
+    assert report is not None and report.cascade is None and report.failures == []
+    assert execution.delivered == [["PING"]]

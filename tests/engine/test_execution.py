@@ -484,3 +484,17 @@ def test_f_exec_13_each_node_takes_only_its_own_failures():
     assert ops(execution)["nodes"]["Works"] == 1
     [unhandled] = execution.unhandled_failures(1)
     assert unhandled.node_name == "Downstream"
+
+
+def test_an_execution_remembers_its_last_request_ids_and_says_when_it_forgot_some():
+    from soe_temporal.engine.execution import REQUESTS_KEPT
+
+    execution = start(ROUTE, ["GO"])
+    first = execution.deliver(["GO"], request_id="r0")
+    assert execution.deliver(["GO"], request_id="r0") == first  # taken once
+    for index in range(1, REQUESTS_KEPT - 1):
+        execution.deliver(["GO"], request_id=f"r{index}")
+    assert not execution.forgets_requests and execution.request_cascade("r0") == first
+    execution.deliver(["GO"], request_id="full")
+    execution.deliver(["GO"], request_id="one-more")
+    assert execution.forgets_requests and execution.request_cascade("r0") is None
