@@ -2,19 +2,22 @@
 
 The config's structure, SOE's rule order and its messages live in one JSON Schema file,
 ``soe_temporal/schema/soe-config.schema.json`` (editors can use it too). jsonschema finds
-every violation; we report the one SOE would report first, in SOE's words, prefixed with
-the workflow and node. The checks a schema cannot express (Jinja syntax, templates that
-reach for Python internals, option combinations) run beside it.
+every violation; ``load_config`` reports the one SOE would report first, in SOE's words,
+prefixed with the workflow and node, and ``check_config`` all of them in that order (for
+``soe-temporal validate``). The checks a schema cannot express (Jinja syntax, templates
+that reach for Python internals, option combinations) run beside it. A required key that
+is missing while the node has a near miss of it says so ("did you mean ...?").
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import difflib
 import functools
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -32,6 +35,11 @@ from .temporal.serialization import NotJsonData, to_json_data
 SCHEMA_RESOURCE = "schema/soe-config.schema.json"
 NODE_TYPES = ("router", "llm", "agent", "tool", "child")
 _COMBINED_SECTIONS = ("context_schema", "identities")
+_EMPTY = (
+    "The config is empty: give at least one workflow, e.g.\n"
+    "my_workflow:\n  Start:\n    node_type: router\n    event_triggers: [START]\n"
+    "    event_emissions: [{signal_name: DONE}]"
+)
 _QUOTE = (
     "YAML reads unquoted yes/no/on/off/true/false as booleans and plain numerals as numbers: "
     'put the name in quotes as you wrote it, e.g. "NO" or "404"'
@@ -45,6 +53,8 @@ class SoeConfig:
     workflows: dict[str, dict[str, dict[str, Any]]]
     context_schema: dict[str, Any] = field(default_factory=dict)
     identities: dict[str, str] = field(default_factory=dict)
+    # The file it was read from, if any (named in the Temporal UI's summary); not config.
+    source: str | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The combined format (loads back to an equal config)."""
@@ -58,23 +68,61 @@ class SoeConfig:
 def load_config(source: str | os.PathLike[str] | Mapping[str, Any] | SoeConfig) -> SoeConfig:
     """Parse and validate a config given as YAML text, a file path, a mapping or a SoeConfig.
 
-    Raises :class:`ConfigError` naming the workflow, node and key at fault.
+    Raises :class:`ConfigError` naming the workflow, node and key at fault: the first
+    failing rule in SOE's order (``check_config`` lists them all).
     """
     if isinstance(source, SoeConfig):
         return source
-    document = _read(source)
+    check = check_config(source)
+    if check.errors or check.config is None:
+        raise ConfigError(check.errors[0] if check.errors else _EMPTY)
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source)):
+        check.config.source = os.fspath(source)
+    return check.config
+
+
+@dataclass
+class ConfigCheck:
+    """What checking a config found: the document as read (None if it could not be read),
+    every failing rule in SOE's order, and the config when no rule failed."""
+
+    document: Any = None
+    errors: list[str] = field(default_factory=list)
+    config: SoeConfig | None = None
+
+    @property
+    def workflows(self) -> Any:
+        """The workflows section as written, whatever its shape."""
+        document = self.document
+        if isinstance(document, Mapping) and "workflows" in document:
+            return document["workflows"]
+        return document
+
+
+def check_config(source: str | os.PathLike[str] | Mapping[str, Any] | SoeConfig) -> ConfigCheck:
+    """Every rule ``load_config`` applies, without raising: all the errors it finds, in the
+    order SOE checks them (the first is the one ``load_config`` raises).
+
+    Reading stops at the first error (the file, the YAML), and so do the checks that come
+    before the rules (an empty config, a legacy config with a combined section, names YAML
+    typed as booleans or numbers); the schema's and the semantic rules are all reported.
+    """
+    if isinstance(source, SoeConfig):
+        source = source.to_dict()
+    try:
+        document = _read(source)
+    except ConfigError as error:
+        return ConfigCheck(errors=[str(error)])
     if document is None or document == "" or document == {}:
-        raise ConfigError(
-            "The config is empty: give at least one workflow, e.g.\n"
-            "my_workflow:\n  Start:\n    node_type: router\n    event_triggers: [START]\n"
-            "    event_emissions: [{signal_name: DONE}]"
-        )
+        return ConfigCheck(document, [_EMPTY])
     if isinstance(document, Mapping) and "workflows" not in document:
         for section in _COMBINED_SECTIONS:
             if section in document:
-                raise ConfigError(_legacy_with_section(document, section))
+                return ConfigCheck(document, [_legacy_with_section(document, section)])
     combined = isinstance(document, Mapping) and "workflows" in document
-    _validate(document, combined)
+    errors = _problems(document, combined)
+    if errors:
+        return ConfigCheck(document, errors)
     workflows = document["workflows"] if combined else document
     config = SoeConfig(
         workflows=dict(workflows),
@@ -84,10 +132,10 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any] | SoeConfig) 
     try:
         to_json_data(config.to_dict(), "config")
     except NotJsonData as error:
-        raise ConfigError(
-            f"{error}. YAML turns unquoted dates and times into objects: quote them."
-        ) from None
-    return config
+        return ConfigCheck(
+            document, [f"{error}. YAML turns unquoted dates and times into objects: quote them."]
+        )
+    return ConfigCheck(document, [], config)
 
 
 def _legacy_with_section(document: Mapping[str, Any], section: str) -> str:
@@ -131,34 +179,47 @@ def workflows_problem(workflows: Mapping[str, Any]) -> str | None:
 
 def _validate(document: Any, combined: bool) -> None:
     """Every rule, schema and semantic; the first failing one in SOE's order is raised."""
+    problems = _problems(document, combined)
+    if problems:
+        raise ConfigError(problems[0])
+
+
+def _problems(document: Any, combined: bool) -> list[str]:
+    """Every failing rule, schema and semantic, in SOE's order, each said once. Names YAML
+    typed as booleans or numbers are refused before anything else, and alone."""
     workflows = document.get("workflows") if combined else document
-    _check_names(workflows)
+    names = _name_problems(workflows)
+    if names:
+        return names
     problems: list[_Problem] = [
         _Located(error, document, combined) for error in _validator(combined).iter_errors(document)
     ]
     if isinstance(workflows, Mapping):
         problems += _semantic_problems(workflows, section=0)
-    if problems:
-        raise ConfigError(min(problems, key=lambda problem: problem.order).text)
+    problems.sort(key=lambda problem: problem.order)
+    return list(dict.fromkeys(problem.text for problem in problems))
 
 
-def _check_names(workflows: Any) -> None:
-    """Q-21/Q-22: names YAML typed as booleans or numbers, refused before anything else."""
+def _name_problems(workflows: Any) -> list[str]:
+    """Q-21/Q-22: names YAML typed as booleans or numbers, in declaration order."""
     if not isinstance(workflows, Mapping):
-        return
+        return []
+    problems: list[str] = []
     for workflow_name, nodes in workflows.items():
         if not isinstance(workflow_name, str):
-            raise ConfigError(
+            problems.append(
                 f"Workflow name {workflow_name!r} is a {_type_name(workflow_name)}, not a name: {_QUOTE}"
             )
+            continue
         if not isinstance(nodes, Mapping):
             continue
         for node_name in nodes:
             if not isinstance(node_name, str):
-                raise ConfigError(
+                problems.append(
                     f"Workflow '{workflow_name}': node name {node_name!r} is a "
                     f"{_type_name(node_name)}, not a name: {_QUOTE}"
                 )
+    return problems
 
 
 def check_start_parameters(workflow_name: Any, signals: Any, context: Any) -> None:
@@ -208,6 +269,60 @@ def check_initial_workflow(config: SoeConfig, workflow_name: str) -> None:
 def config_schema() -> dict[str, Any]:
     """The config's JSON Schema (a copy)."""
     return copy.deepcopy(_schema())
+
+
+# -- the keys a node has ----------------------------------------------------------------
+
+
+def node_keys(node_type: Any) -> frozenset[str]:
+    """The keys SOE reads on a node of this type (every type's, for a type it does not
+    know), as the schema lists them; F-CFG-7: any other key is ignored."""
+    if node_type in NODE_TYPES:
+        return _type_keys(node_type)
+    return frozenset().union(*(_type_keys(known) for known in NODE_TYPES))
+
+
+def emission_keys(node_type: Any) -> frozenset[str]:
+    """The keys SOE reads on an item of a node's ``event_emissions``."""
+    schema = _type_schema(node_type if node_type in NODE_TYPES else "router")
+    return frozenset(schema["properties"]["event_emissions"]["items"].get("properties", {}))
+
+
+def required_keys(node: Mapping[str, Any]) -> frozenset[str]:
+    """The keys a node of its type must have (``child_input_field`` with a fan-out)."""
+    node_type = node.get("node_type")
+    if node_type not in NODE_TYPES:
+        return frozenset({"node_type"})
+    schema = _type_schema(node_type)
+    keys = {"node_type", *schema.get("required", [])}
+    condition = schema.get("if", {}).get("required")
+    if condition and all(key in node for key in condition):
+        keys.update(schema["then"].get("required", []))
+    return frozenset(keys)
+
+
+@functools.cache
+def _type_keys(node_type: str) -> frozenset[str]:
+    schema = _type_schema(node_type)
+    return frozenset(
+        {
+            *_schema()["$defs"]["node"]["properties"],
+            *schema.get("properties", {}),
+            *schema.get("then", {}).get("properties", {}),  # child_input_field
+        }
+    )
+
+
+def _type_schema(node_type: str) -> dict[str, Any]:
+    return _schema()["$defs"][f"{node_type}_node"]
+
+
+def closest_key(key: Any, known: Iterable[str]) -> str | None:
+    """The known key ``key`` most likely misspells, or None (difflib's 0.6 likeness)."""
+    if not isinstance(key, str):
+        return None
+    matches = difflib.get_close_matches(key, sorted(known), n=1)
+    return matches[0] if matches else None
 
 
 # -- reading --------------------------------------------------------------------------
@@ -339,6 +454,7 @@ class _Located(_Problem):
         self.workflow: str | None = None
         self.node: str | None = None
         self.node_config: Any = None
+        self.inner: list[Any] = []  # the path inside the node
         self.order = self._order(document)
         self.text = self.message()
 
@@ -367,6 +483,7 @@ class _Located(_Problem):
                 return (0, _position(workflows, rest), _position(nodes, [self.error.instance]), -4)
             return (0, _position(workflows, rest), -1, self._rank())
         self.node = rest[1]
+        self.inner = rest[2:]
         self.node_config = nodes.get(self.node) if isinstance(nodes, Mapping) else None
         return (
             0,
@@ -410,11 +527,28 @@ class _Located(_Problem):
         return (rank, item_index, sub_rank)
 
     def _missing_key(self) -> str:
+        """The key this error is about: jsonschema reports each missing key on its own."""
         instance = self.error.instance if isinstance(self.error.instance, dict) else {}
-        for key in self.error.validator_value:
-            if key not in instance:
+        missing = [key for key in self.error.validator_value if key not in instance]
+        for key in missing:
+            if self.error.message.startswith(f"{key!r} "):
                 return key
-        return str(self.error.validator_value[0])
+        return missing[0] if missing else str(self.error.validator_value[0])
+
+    def _near_miss(self) -> str | None:
+        """A key of the mapping that misspells the missing one (``event_trigers``)."""
+        instance = self.error.instance
+        if not isinstance(instance, dict):
+            return None
+        if self.node is not None and not self.inner:  # the node itself
+            known = node_keys(instance.get("node_type"))
+        else:
+            known = frozenset(self.error.schema.get("properties", {}))
+        missing = self._missing_key()
+        for key in instance:
+            if key not in known and closest_key(key, known) == missing:
+                return key
+        return None
 
     def _missing_schema(self) -> dict[str, Any]:
         return self.error.schema.get("properties", {}).get(self._missing_key(), {})
@@ -431,6 +565,9 @@ class _Located(_Problem):
             where = ".".join(str(p) for p in self.path[-2:]) or "config"
             text = f"'{where}': {error.message}"
         text = _fill(text, self._placeholders())
+        near_miss = self._near_miss() if error.validator == "required" else None
+        if near_miss is not None:
+            text = f"{text}; did you mean '{self._missing_key()}' instead of '{near_miss}'?"
         if error.schema.get("x-soe-signal-names") and isinstance(
             error.instance, (bool, int, float)
         ):

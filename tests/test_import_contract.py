@@ -22,7 +22,7 @@ LAYERS = [
     ["soe_temporal.llm", "soe_temporal.llm.protocol", "soe_temporal.llm.response"],
     ["soe_temporal.engine"],
     ["soe_temporal.temporal", "soe_temporal.tools", "soe_temporal.llm.providers",
-     "soe_temporal.config", "soe_temporal.servers"],
+     "soe_temporal.config", "soe_temporal.validation", "soe_temporal.servers"],
     ["soe_temporal.workflow", "soe_temporal.activities", "soe_temporal.worker"],
     ["soe_temporal.client", "soe_temporal.soe", "soe_temporal.cli", "soe_temporal.testing",
      "soe_temporal.tool_context", "soe_temporal"],
