@@ -23,6 +23,7 @@ from .client import SoeClient
 from .engine.state import EngineSettings
 from .servers.binaries import test_server_path
 from .temporal.payload_store import PayloadStoreSpec, payload_store_from
+from .temporal.search_attributes import register_search_attributes
 from .worker import create_worker
 
 
@@ -77,12 +78,13 @@ class SoeTestEnvironment:
             self._temporary_store = tempfile.TemporaryDirectory(prefix="soe-payloads-")
             store = self._temporary_store.name
         self.payload_store = payload_store_from(store)
-        self.environment = (
-            self._shared_environment
-            or await WorkflowEnvironment.start_time_skipping(
+        if self._shared_environment is None:
+            self.environment = await WorkflowEnvironment.start_time_skipping(
                 test_server_existing_path=test_server_path()
             )
-        )
+            await register_search_attributes(self.environment.client)
+        else:
+            self.environment = self._shared_environment
         self.worker = create_worker(
             self.environment.client,
             self.task_queue,

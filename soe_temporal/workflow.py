@@ -92,6 +92,12 @@ from .temporal.payloads import (
     complete_parent_link,
     lineage_memo,
 )
+from .temporal.search_attributes import (
+    carries_search_attributes,
+    changes,
+    registration_commands,
+    start_attributes,
+)
 from .temporal.shared import derived, shared_registry, shared_value
 
 # A tool that could not be called at all: SOE raises before its attempt loop.
@@ -126,6 +132,7 @@ class SoeWorkflow:
         "_executing",
         "_outbox",
         "_stored_heads",
+        "_searchable",
     )
 
     @workflow.init
@@ -174,6 +181,11 @@ class SoeWorkflow:
         # The last chunks of conversations LLM calls have stored, newest last: a stored
         # chunk's predecessors are stored too (conversation.py). Carried over.
         self._stored_heads: list[str] = list(start.stored_conversation_heads)
+        # Whether it keeps SOE's search attributes: when its start carried them (a server
+        # without them registered would refuse them), as the start event records.
+        self._searchable = carries_search_attributes(info.typed_search_attributes)
+        if not self._searchable:
+            _say_once_how_to_register(info.namespace)
 
     @workflow.run
     async def run(self, start: Any, *pieces: Any) -> dict[str, Any]:
@@ -189,12 +201,14 @@ class SoeWorkflow:
             await workflow.wait_condition(self._has_work)
             if self._closing and self._quiet:
                 await workflow.wait_condition(workflow.all_handlers_finished)
+                self._show_status(closed=True)
                 return execution.context
             if self._history_is_long():
                 await self._continue_as_new()
             await self._ensure_worker_options()
             self._start(execution.process_pending())
             self._log_events()
+            self._show_status()
 
     def _has_work(self) -> bool:
         """Signals to broadcast, a close to finish, or a history to start anew."""
@@ -333,7 +347,19 @@ class SoeWorkflow:
             "children": list(state.children),
             "failures": [f.to_dict() for f in state.failures],
             "rejected_inputs": list(state.rejected_inputs),
+            "soe": execution.status(busy=bool(self._outbox)).describe(),
         }
+
+    def _show_status(self, closed: bool = False) -> None:
+        """What Temporal shows of the execution: its current details in the UI (kept in
+        the worker, no history), and its search attributes, upserted (one history event)
+        only when one changes: when a turn starts and when it ends."""
+        status = self._execution.status(busy=bool(self._outbox), closed=closed)
+        workflow.set_current_details(status.details())
+        if self._searchable:
+            updates = changes(workflow.info().typed_search_attributes, status)
+            if updates:
+                workflow.upsert_search_attributes(updates)
 
     def _log_events(self) -> None:
         """SOE's events since the last step, through the workflow logger (replay-safe)."""
@@ -368,6 +394,7 @@ class SoeWorkflow:
         finally:
             del self._outbox[execution_id]
             self._executing -= 1
+        self._show_status()
 
     # -- waiting --------------------------------------------------------------------
 
@@ -445,7 +472,11 @@ class SoeWorkflow:
             self._closing,
         )
         carried.stored_conversation_heads = list(self._stored_heads)
-        workflow.continue_as_new(args=WorkflowArguments.write(carried), memo=workflow.memo())
+        workflow.continue_as_new(
+            args=WorkflowArguments.write(carried),
+            memo=workflow.memo(),
+            search_attributes=workflow.info().typed_search_attributes if self._searchable else None,
+        )
 
     # -- carrying out the engine's commands --------------------------------------------
 
@@ -520,6 +551,7 @@ class SoeWorkflow:
             self._executing -= 1
         self._start(self._execution.complete_call(call.call_id, outcome))
         self._log_events()
+        self._show_status()
 
     async def _read_history(self, command: ReadHistory) -> HistoryRead:
         """The tree's history, read from the main execution by a local activity."""
@@ -560,6 +592,13 @@ class SoeWorkflow:
                     ),
                     static_summary=f"{command.workflow_name}.{command.node_name} -> "
                     f"{command.child_workflow_name}",
+                    search_attributes=start_attributes(
+                        command.child_workflow_name,
+                        self._execution.main_execution_id,
+                        self._execution.execution_id,
+                    )
+                    if self._searchable
+                    else None,
                 )
                 started.append(child.execution_id)
             except Exception as error:
@@ -730,6 +769,25 @@ def _payload_text(value: Any) -> str:
         return json.dumps(value)
     except (TypeError, ValueError):
         return repr(value)
+
+
+_registration_said: list[bool] = []
+
+
+def _say_once_how_to_register(namespace: str) -> None:
+    """Once per worker process: an execution without SOE's search attributes cannot be
+    found by SOE workflow or status (a log line, not workflow state: replay-safe)."""
+    if _registration_said or workflow.unsafe.is_replaying():
+        return
+    _registration_said.append(True)
+    workflow.logger.warning(
+        "Execution %s was started without SOE's search attributes, so `temporal workflow "
+        "list` and `soe-temporal list` cannot find it by SOE workflow or status. Register "
+        "them on the server (soe-temporal's embedded servers do) with: %s, then start "
+        "executions with soe-temporal or SoeClient.",
+        workflow.info().workflow_id,
+        registration_commands(namespace),
+    )
 
 
 def _workflow_time() -> str:

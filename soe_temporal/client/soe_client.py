@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Mapping
@@ -22,6 +23,7 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
+from temporalio.common import TypedSearchAttributes
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -36,6 +38,7 @@ from ..engine.operational import initial_operational_problem, lineage
 from ..engine.signals import signal_list_problem
 from ..engine.size import json_size
 from ..engine.state import EngineSettings
+from ..engine.status import STATUSES
 from ..errors import (
     ConfigError,
     ExecutionNotFoundError,
@@ -65,6 +68,15 @@ from ..temporal.payloads import (
     lineage_from_memo,
     lineage_memo,
 )
+from ..temporal.search_attributes import (
+    described_status,
+    is_unregistered_refusal,
+    list_query,
+    listed_execution,
+    registration_commands,
+    search_attributes_available,
+    start_attributes,
+)
 from ..temporal.serialization import NotJsonData, to_json_data
 from .broadcast import Broadcaster, Delivery
 from .explain import explain, pending_work, server_busy, wait_timeout
@@ -73,6 +85,7 @@ from .tree import wait_for_idle_tree
 from .workers import workflow_pollers
 
 T = TypeVar("T")
+_LOG = logging.getLogger(__name__)
 # What describe() can only learn from a worker (the execution's own state).
 LIVE_FIELDS = (
     "idle",
@@ -81,6 +94,7 @@ LIVE_FIELDS = (
     "pending_broadcasts",
     "running_calls",
     "rejected_inputs",
+    "running_nodes",
 )
 TREE_WALK_QUERY_TIMEOUT = timedelta(seconds=1)
 SIGNAL_ONCE_TIMEOUT = timedelta(seconds=5)
@@ -112,6 +126,8 @@ class SoeClient:
         self.max_state_bytes = max_state_bytes
         self.continue_as_new_after_events = continue_as_new_after_events
         self._broadcaster = Broadcaster(_Channel(self), server_busy)
+        # Whether starts carry SOE's search attributes: asked of the server once.
+        self._searchable: asyncio.Future[bool] | None = None
 
     # -- starting -------------------------------------------------------------------
 
@@ -157,14 +173,34 @@ class SoeClient:
         )
         execution_id = execution_id or str(uuid.uuid4())
         main_id, parent_id = lineage(context, execution_id)
-        try:
+        arguments = WorkflowArguments.write(start)
+
+        async def start_execution(attributes: TypedSearchAttributes | None) -> None:
             await self.temporal.start_workflow(
                 WORKFLOW_TYPE,
-                args=WorkflowArguments.write(start),
+                args=arguments,
                 id=execution_id,
                 task_queue=self.task_queue,
                 memo=lineage_memo(initial_workflow_name, main_id, parent_id, execution_id, None),
+                search_attributes=attributes,
+                static_summary=f"SOE workflow {initial_workflow_name}"
+                + (f" ({resolved.source})" if resolved.source else ""),
             )
+
+        try:
+            if await self._uses_search_attributes():
+                try:
+                    await start_execution(
+                        start_attributes(initial_workflow_name, main_id, parent_id)
+                    )
+                except RPCError as error:
+                    if not is_unregistered_refusal(error):
+                        raise
+                    self._searchable = _known(False)
+                    self._say_search_attributes_missing()
+                    await start_execution(None)
+            else:
+                await start_execution(None)
         except WorkflowAlreadyStartedError:
             raise ConfigError(
                 f"An execution with id '{execution_id}' already exists; choose another "
@@ -173,6 +209,30 @@ class SoeClient:
         if wait:
             await self._wait(execution_id, cascade=1, since="")  # the whole tree is new
         return execution_id
+
+    async def _uses_search_attributes(self) -> bool:
+        """Whether starts carry SOE's search attributes (asked of the server once)."""
+        if self._searchable is None:
+            self._searchable = asyncio.ensure_future(self._ask_search_attributes())
+        return await asyncio.shield(self._searchable)
+
+    async def _ask_search_attributes(self) -> bool:
+        try:
+            available = await search_attributes_available(self.temporal)
+        except RPCError:
+            available = True  # a start refused for them is started again without
+        if not available:
+            self._say_search_attributes_missing()
+        return available
+
+    def _say_search_attributes_missing(self) -> None:
+        _LOG.warning(
+            "Temporal namespace '%s' has no SOE search attributes registered, so executions "
+            "start without them and `soe-temporal list` cannot find them by SOE workflow or "
+            "status. Register them with: %s",
+            self.temporal.namespace,
+            registration_commands(self.temporal.namespace),
+        )
 
     async def _resolve_config(self, config: Any, inherit_config_from_id: str | None) -> SoeConfig:
         inherited: SoeConfig | None = None
@@ -372,6 +432,8 @@ class SoeClient:
             "failures": [],
             "history_length": description.history_length,
             "pending": pending_work(description) if running else [],
+            # As the search attributes last said (a worker tells what is current).
+            **described_status(description.typed_search_attributes),
         }
         if not running:
             return info
@@ -392,7 +454,48 @@ class SoeClient:
         info["running_calls"] = live["running_calls"]
         info["children"] = live["children"]
         info["rejected_inputs"] = live.get("rejected_inputs", [])
+        info.update(live.get("soe") or {})
         return info
+
+    async def list_executions(
+        self,
+        workflow_name: str | None = None,
+        status: str | None = None,
+        last_signal: str | None = None,
+        query: str | None = None,
+        limit: int = 100,
+    ) -> list[dict[str, Any]]:
+        """SOE executions, newest first, by SOE workflow, status (``running``, ``idle``,
+        ``failed``, ``closed``), a signal of their last turn, and a filter of Temporal's
+        list syntax, e.g. ``SoeToolCalls > 3``: what the server's search index holds
+        (it may lag the executions by a moment)."""
+        if status is not None and status not in STATUSES:
+            raise ConfigError(
+                f"Unknown status '{status}': an SOE execution is one of {', '.join(STATUSES)}."
+            )
+        found: list[dict[str, Any]] = []
+        listing = self.temporal.list_workflows(
+            list_query(workflow_name, status, last_signal, query), limit=limit
+        )
+        try:
+            async for execution in listing:
+                found.append(
+                    listed_execution(
+                        execution.id,
+                        execution.status.name if execution.status is not None else "UNKNOWN",
+                        execution.start_time.isoformat(),
+                        execution.typed_search_attributes,
+                    )
+                )
+        except RPCError as error:
+            if error.status == RPCStatusCode.INVALID_ARGUMENT:
+                raise ConfigError(
+                    f"Temporal refused the list query: {error.message}. With soe-temporal's "
+                    "own filters, the search attributes must be registered (see README, "
+                    "'Finding executions')."
+                ) from None
+            raise
+        return found
 
     # -- plumbing --------------------------------------------------------------------
 
@@ -509,3 +612,9 @@ def _checked_context(context: Mapping[str, Any], max_bytes: int) -> dict[str, An
             f"{max_bytes} bytes (max_state_bytes). Pass references to large data instead."
         )
     return copy.deepcopy(data)
+
+
+def _known(value: bool) -> asyncio.Future[bool]:
+    known: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+    known.set_result(value)
+    return known

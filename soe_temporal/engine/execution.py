@@ -30,7 +30,14 @@ from .commands import (
     TellParent,
     TreeConfigChange,
 )
-from .context import PARENT, build_initial_context, inherit_context, is_internal_field, write_field
+from .context import (
+    OPERATIONAL,
+    PARENT,
+    build_initial_context,
+    inherit_context,
+    is_internal_field,
+    write_field,
+)
 from .dispatch import RUNNING_KINDS, fire
 from .events import (
     ConfigInheritanceStarted,
@@ -64,6 +71,7 @@ from .state import (
     ToolFacts,
     unhandled_failures,
 )
+from .status import ExecutionStatus, execution_status
 
 # How many failures an execution remembers for `describe` and waiting callers.
 FAILURES_KEPT = 100
@@ -204,6 +212,26 @@ class Execution:
         began: a caller that sees this unchanged knows no call of it ran in between."""
         return self.state.next_call - 1
 
+    @property
+    def running_nodes(self) -> list[str]:
+        """The nodes waiting for a call's outcome, in the order their calls started."""
+        return [running.firing.node_name for running in self._running.values()]
+
+    def status(self, busy: bool, closed: bool = False) -> ExecutionStatus:
+        """What the execution is doing (status.py); ``busy`` when the host still has
+        work of it in hand (messages on their way) though the engine is idle."""
+        state = self.state
+        return execution_status(
+            state.context,
+            state.workflow_name,
+            state.failures,
+            state.turn_first_signal,
+            state.turn_first_cascade,
+            self.running_nodes,
+            busy=busy or not self.idle,
+            closed=closed,
+        )
+
     def take_events(self) -> list[Event]:
         """What happened since the last call: broadcasts, node executions, errors."""
         events, self._events = self._events, []
@@ -271,14 +299,26 @@ class Execution:
         requests = self.state.requests
         if request_id is not None and request_id in requests:
             return requests[request_id]
-        cascade = self.state.next_cascade
-        self.state.next_cascade += 1
+        cascade = self._next_cascade()
         self.state.pending.append(PendingBroadcast(list(signals), cascade))
         self.state.progress += 1
         if request_id is not None:
             requests[request_id] = cascade
             if len(requests) > REQUESTS_KEPT:
                 del requests[next(iter(requests))]
+        return cascade
+
+    def _next_cascade(self) -> int:
+        """A new cascade for something from outside; waking an idle execution begins a
+        turn (status.py)."""
+        state = self.state
+        cascade = state.next_cascade
+        state.next_cascade += 1
+        if self.idle:
+            operational = state.context.get(OPERATIONAL)
+            signals = operational.get("signals") if isinstance(operational, dict) else None
+            state.turn_first_signal = len(signals) if isinstance(signals, list) else 0
+            state.turn_first_cascade = cascade
         return cascade
 
     @property
@@ -333,8 +373,7 @@ class Execution:
         for change in message.tree_changes:
             self.apply_tree_config_change(change)
         if message.updates or message.signals:
-            cascade = self.state.next_cascade
-            self.state.next_cascade += 1
+            cascade = self._next_cascade()
             self.state.progress += 1
             batches = message.signals or [[]]
             for index, signals in enumerate(batches):

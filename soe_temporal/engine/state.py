@@ -118,6 +118,10 @@ class ExecutionState:
     # The most recent messages the execution could not take (a signal under an unknown
     # name, signals that are not a list of names), as RejectedInput.to_dict() records.
     rejected_inputs: list[dict[str, Any]] = field(default_factory=list)
+    # Where the current (or last) turn began, from idle to idle: the index of its first
+    # signal in __operational__.signals and its first cascade (status.py).
+    turn_first_signal: int = 0
+    turn_first_cascade: int = 1
 
 
 @dataclass(frozen=True, slots=True)
