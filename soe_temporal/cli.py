@@ -1,12 +1,16 @@
 """``soe-temporal``: run, serve, start, signal and inspect SOE executions.
 
-Configuration comes from the environment: TEMPORAL_ADDRESS (default: the embedded dev
-server for ``run``/``dev``, else localhost:7233), TEMPORAL_NAMESPACE (``default``),
-SOE_TASK_QUEUE (``soe``), SOE_TOOLS (``module:attribute`` of a tools registry) and SOE_LLM
-(``fake``, the default; ``openai`` with OPENAI_API_KEY, OPENAI_BASE_URL, SOE_LLM_MODEL; or
-``module:callable``).
-Script-friendly: ``start`` prints the execution id alone on stdout, ``context`` and
-``describe`` print JSON on stdout; everything else goes to stderr.
+Every command that talks to Temporal takes ``--address``, ``--namespace`` and
+``--task-queue``, over the environment as the ``temporal`` CLI reads it (temporalio's
+environment configuration: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
+TEMPORAL_TLS*, TEMPORAL_PROFILE of TEMPORAL_CONFIG_FILE or the default config file) and
+SOE_TASK_QUEUE (``soe``). With no address anywhere, ``run`` starts the embedded dev server
+and the others use localhost:7233. Also from the environment: SOE_TOOLS
+(``module:attribute`` of a tools registry) and SOE_LLM (``fake``, the default; ``openai``
+with OPENAI_API_KEY, OPENAI_BASE_URL, SOE_LLM_MODEL; or ``module:callable``).
+Script-friendly: ``start`` prints the execution id alone on stdout, ``context --json`` and
+``describe --json`` print JSON on stdout (without ``--json``, a readable form); everything
+else goes to stderr.
 """
 
 from __future__ import annotations
@@ -22,10 +26,14 @@ import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
+from importlib import metadata
 from typing import Any
 
+import yaml
 from temporalio.client import Client
+from temporalio.envconfig import ClientConfig
 
 from .client import SoeClient
 from .client.workers import worker_appears
@@ -44,11 +52,14 @@ from .engine.events import (
     ToolCalled,
     ToolDispatched,
 )
+from .engine.status import STATUSES
 from .errors import ConfigError, SoeError, WorkerUnavailableError
+from .graph import signal_graph, to_dot, to_mermaid
 from .llm.providers import provider_from_environment
 from .servers.codec import CodecServer
 from .servers.devserver import DevServer, DevServerSettings, port_in_use
 from .temporal.payload_store import payload_store_from
+from .validation import format_problems, format_signals, validate_config
 from .worker import DEFAULT_TASK_QUEUE, create_worker
 
 EXIT_ERROR = 1
@@ -98,8 +109,8 @@ async def run_command(args: argparse.Namespace) -> int:
     _show_node_events(execution_id)
     llm = provider_from_environment()
     _say(f"LLM provider: {llm.description}")
-    async with _server_for_run() as client:
-        worker = create_worker(client, _task_queue(), call_llm=llm, tools_registry=load_tools())
+    async with _server_for_run(args) as client:
+        worker = create_worker(client, _task_queue(args), call_llm=llm, tools_registry=load_tools())
         async with worker:
             soe = _soe_client(client, args)
             await soe.orchestrate(
@@ -149,10 +160,11 @@ async def codec_server_command(args: argparse.Namespace) -> int:
 
 async def worker_command(args: argparse.Namespace) -> int:
     llm = provider_from_environment()
-    client = await _connect()
-    worker = create_worker(client, _task_queue(), call_llm=llm, tools_registry=load_tools())
+    client = await _connect(args)
+    queue = _task_queue(args)
+    worker = create_worker(client, queue, call_llm=llm, tools_registry=load_tools())
     _say(
-        f"worker on task queue '{_task_queue()}' at {_address()}, LLM provider: "
+        f"worker on task queue '{queue}' at {_where(client)}, LLM provider: "
         f"{llm.description}; Ctrl-C to stop."
     )
     async with worker:
@@ -164,7 +176,7 @@ async def start_command(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     initial_context = _json_object(args.context, "--context")
     check_initial_workflow(config, args.workflow)  # bad input before a missing worker
-    client = await _connect()
+    client = await _connect(args)
     soe = _soe_client(client, args)
     if args.wait:
         await _expect_worker(client, args, "nothing was started")
@@ -176,7 +188,7 @@ async def start_command(args: argparse.Namespace) -> int:
 
 
 async def signal_command(args: argparse.Namespace) -> int:
-    client = await _connect()
+    client = await _connect(args)
     soe = _soe_client(client, args)
     if args.wait:
         await _expect_worker(client, args, "the signals were not sent")
@@ -187,19 +199,95 @@ async def signal_command(args: argparse.Namespace) -> int:
 
 
 async def context_command(args: argparse.Namespace) -> int:
-    soe = SoeClient(await _connect(), _task_queue())
-    print(json.dumps(await soe.get_context(args.execution_id), indent=2))
+    soe = SoeClient(await _connect(args), _task_queue(args))
+    _print_mapping(await soe.get_context(args.execution_id), args.json)
     return 0
 
 
 async def describe_command(args: argparse.Namespace) -> int:
-    soe = SoeClient(await _connect(), _task_queue())
-    print(json.dumps(await soe.describe(args.execution_id), indent=2))
+    soe = SoeClient(await _connect(args), _task_queue(args))
+    _print_mapping(await soe.describe(args.execution_id), args.json)
+    return 0
+
+
+async def list_command(args: argparse.Namespace) -> int:
+    """SOE executions from the server's search index, newest first."""
+    soe = SoeClient(await _connect(args), _task_queue(args))
+    rows = await soe.list_executions(
+        workflow_name=args.workflow,
+        status=args.status,
+        last_signal=args.last_signal,
+        query=args.query,
+        limit=args.limit,
+    )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        _say("no SOE execution matches")
+        return 0
+    columns = ("execution_id", "workflow_name", "soe_status", "last_signals", "started")
+    table = [[_cell(row[column]) for column in columns] for row in rows]
+    widths = [
+        max(len(column), *(len(line[i]) for line in table)) for i, column in enumerate(columns)
+    ]
+    for line in [list(columns), *table]:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        )
+    return 0
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value) or "-"
+    return "-" if value in (None, "") else str(value)
+
+
+async def validate_command(args: argparse.Namespace) -> int:
+    """Check a config without a server: errors and warnings on stderr, entry and exit
+    points on stdout; exit 2 when there are errors (warnings alone exit 0)."""
+    report = validate_config(args.config)
+    for line in format_problems(report):
+        print(line, file=sys.stderr)
+    if not args.quiet:
+        for line in format_signals(report):
+            print(line)
+    errors, warnings = len(report.errors), len(report.warnings)
+    verdict = f"{args.config}: {'invalid' if errors else 'valid'}"
+    print(
+        f"{verdict} ({errors} error(s), {warnings} warning(s))",
+        file=sys.stderr if errors else sys.stdout,
+    )
+    return EXIT_BAD_INPUT if errors else 0
+
+
+async def graph_command(args: argparse.Namespace) -> int:
+    """A config's signal graph, or an execution's (its registry as it is now, each node's
+    fire count, failed nodes marked)."""
+    if (args.config is None) == (args.execution is None):
+        raise ConfigError("graph takes a CONFIG file or --execution ID (one of them)")
+    if args.config is not None:
+        graph = signal_graph(load_config(args.config).workflows, args.workflow)
+    else:
+        soe = SoeClient(await _connect(args), _task_queue(args))
+        registry = await soe.get_workflows(args.execution)
+        context = await soe.get_context(args.execution)
+        described = await soe.describe(args.execution)
+        workflow = args.workflow or described.get("workflow_name")
+        failed = {f["node_name"] for f in described.get("failures", []) if not f.get("handled")}
+        graph = signal_graph(
+            registry,
+            workflow,
+            fire_counts=context.get("__operational__", {}).get("nodes", {}),
+            failed_nodes=sorted(failed),
+        )
+    print(to_dot(graph) if args.format == "dot" else to_mermaid(graph))
     return 0
 
 
 async def close_command(args: argparse.Namespace) -> int:
-    client = await _connect()
+    client = await _connect(args)
     soe = _soe_client(client, args)
     await _expect_worker(client, args, "the execution was not closed")
     print(json.dumps(await soe.close(args.execution_id), indent=2))
@@ -209,7 +297,7 @@ async def close_command(args: argparse.Namespace) -> int:
 def _soe_client(client: Client, args: argparse.Namespace) -> SoeClient:
     """A SoeClient whose waits end after --timeout seconds."""
     seconds = getattr(args, "timeout", None) or DEFAULT_TIMEOUT_SECONDS
-    return SoeClient(client, _task_queue(), wait_timeout=timedelta(seconds=seconds))
+    return SoeClient(client, _task_queue(args), wait_timeout=timedelta(seconds=seconds))
 
 
 async def _expect_worker(client: Client, args: argparse.Namespace, consequence: str) -> None:
@@ -217,51 +305,123 @@ async def _expect_worker(client: Client, args: argparse.Namespace, consequence: 
     task queue, instead of waiting in silence (unless --wait-for-worker)."""
     if getattr(args, "wait_for_worker", False):
         return
-    if not await worker_appears(client, _task_queue()):
+    queue = _task_queue(args)
+    if not await worker_appears(client, queue):
         raise WorkerUnavailableError(
-            f"No worker polls task queue '{_task_queue()}' at {_address()}, so {consequence}. "
-            "Start one (`soe-temporal worker`, with the same SOE_TASK_QUEUE), or pass "
-            "--wait-for-worker to wait for one."
+            f"No worker polls task queue '{queue}' at {_where(client)}, so {consequence}. "
+            "Start one (`soe-temporal worker` with the same --task-queue or SOE_TASK_QUEUE, "
+            "address and namespace), or pass --wait-for-worker to wait for one."
         )
 
 
-# -- environment ----------------------------------------------------------------------
+def _print_mapping(value: Mapping[str, Any], as_json: bool) -> None:
+    """``--json``: the JSON scripts read; else the same as YAML, for people (``key: value``
+    lines, nested values indented, lists of plain values on one line)."""
+    text = json.dumps(value, indent=2, default=str)
+    if as_json:
+        print(text)
+        return
+    readable = yaml.safe_dump(
+        json.loads(text), sort_keys=False, allow_unicode=True, default_flow_style=None, width=100
+    )
+    print(readable, end="")
 
 
-def _address() -> str:
-    return os.environ.get("TEMPORAL_ADDRESS") or DevServerSettings.from_environment().address
+# -- connection -----------------------------------------------------------------------
 
 
-def _namespace() -> str:
-    return os.environ.get("TEMPORAL_NAMESPACE") or "default"
+@dataclass(frozen=True)
+class _Connection:
+    """Where a command talks to Temporal."""
+
+    options: dict[str, Any]  # Client.connect's arguments: target_host, namespace, api_key, tls
+    configured: bool  # the address came from --address, the environment or a profile
+
+    @property
+    def address(self) -> str:
+        return self.options["target_host"]
+
+    @property
+    def namespace(self) -> str:
+        return self.options.get("namespace") or "default"
 
 
-def _task_queue() -> str:
-    return os.environ.get("SOE_TASK_QUEUE") or DEFAULT_TASK_QUEUE
-
-
-async def _connect() -> Client:
-    address = _address()
+def _connection(args: argparse.Namespace) -> _Connection:
+    """temporalio's environment configuration, as the ``temporal`` CLI reads it (the
+    TEMPORAL_* variables over the TEMPORAL_PROFILE profile of TEMPORAL_CONFIG_FILE or the
+    default config file), then --address and --namespace over it. With no address anywhere:
+    the embedded dev server's (localhost:7233 unless SOE_DEV_PORT). An empty variable counts
+    as unset."""
+    environment = {name: value for name, value in os.environ.items() if value}
     try:
-        return await Client.connect(address, namespace=_namespace())
+        options: dict[str, Any] = dict(
+            ClientConfig.load_client_connect_config(override_env_vars=environment)
+        )
+    except (RuntimeError, OSError, ValueError) as error:
+        raise ConfigError(
+            f"Cannot read the Temporal client configuration: {error}. Check TEMPORAL_PROFILE, "
+            "TEMPORAL_CONFIG_FILE and the TEMPORAL_* variables."
+        ) from None
+    if getattr(args, "address", None):
+        options["target_host"] = args.address
+    if getattr(args, "namespace", None):
+        options["namespace"] = args.namespace
+    configured = bool(options.get("target_host"))
+    if not configured:
+        options["target_host"] = DevServerSettings.from_environment().address
+    return _Connection(options, configured)
+
+
+def _task_queue(args: argparse.Namespace) -> str:
+    """--task-queue, else SOE_TASK_QUEUE, else ``soe``."""
+    return (
+        getattr(args, "task_queue", None) or os.environ.get("SOE_TASK_QUEUE") or DEFAULT_TASK_QUEUE
+    )
+
+
+def _where(client: Client) -> str:
+    return f"{client.service_client.config.target_host} (namespace '{client.namespace}')"
+
+
+async def _connect(args: argparse.Namespace, connection: _Connection | None = None) -> Client:
+    connection = connection or _connection(args)
+    try:
+        return await Client.connect(**connection.options)
     except Exception as error:
         raise SoeError(
-            f"Cannot reach Temporal at {address} ({error}). Start a server with "
-            "`soe-temporal dev`, or set TEMPORAL_ADDRESS to yours."
+            f"Cannot reach Temporal at {connection.address} ({error}). Start a server with "
+            "`soe-temporal dev`, or pass --address (or set TEMPORAL_ADDRESS, or a "
+            "TEMPORAL_PROFILE) to yours."
         ) from None
 
 
 @contextlib.asynccontextmanager
-async def _server_for_run() -> AsyncIterator[Client]:
-    """TEMPORAL_ADDRESS if set; else a dev server already on the port; else an embedded one."""
+async def _server_for_run(args: argparse.Namespace) -> AsyncIterator[Client]:
+    """The configured server (--address, TEMPORAL_ADDRESS or a profile); else a dev server
+    already on the port; else an embedded one, with --namespace if one is given."""
+    connection = _connection(args)
     settings = DevServerSettings.from_environment()
-    if os.environ.get("TEMPORAL_ADDRESS") or port_in_use(settings.port):
-        yield await _connect()
+    if connection.configured or port_in_use(settings.port):
+        yield await _connect(args, connection)
         return
+    namespace = connection.namespace
+    if namespace != "default":
+        extra = ("--namespace", namespace)
+        settings = DevServerSettings(settings.database, settings.port, settings.ui_port, extra)
     _say(f"starting the embedded Temporal dev server (data in {settings.database})")
     async with DevServer(settings) as server:
         assert server.client is not None
-        yield server.client
+        if namespace == "default":
+            yield server.client
+        else:
+            yield await Client.connect(settings.address, namespace=namespace)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("soe-temporal")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def load_tools(spec: str | None = None) -> dict[str, Any]:
@@ -392,14 +552,40 @@ def _show_node_events(execution_id: str) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="soe-temporal",
-        description="SOE workflows on Temporal. Environment: TEMPORAL_ADDRESS, "
-        "TEMPORAL_NAMESPACE, SOE_TASK_QUEUE (default soe), SOE_TOOLS (module:attribute), "
-        "SOE_LLM (fake | openai | module:callable; default fake).",
+        description="SOE workflows on Temporal. Environment: the TEMPORAL_* variables and "
+        "profiles of the `temporal` CLI (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, "
+        "TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE), "
+        "SOE_TASK_QUEUE (default soe), SOE_TOOLS (module:attribute), SOE_LLM (fake | openai "
+        "| module:callable; default fake).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    def add(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+    # The options of every command that talks to Temporal, as the `temporal` CLI names them.
+    temporal = argparse.ArgumentParser(add_help=False)
+    options = temporal.add_argument_group("Temporal connection")
+    options.add_argument(
+        "--address",
+        metavar="HOST:PORT",
+        help="the Temporal frontend (default: TEMPORAL_ADDRESS, else the address of the "
+        "config file's profile, TEMPORAL_PROFILE or `default`; else localhost:7233, and for "
+        "`run` the embedded dev server)",
+    )
+    options.add_argument(
+        "--namespace",
+        metavar="NAME",
+        help="the namespace (default: TEMPORAL_NAMESPACE, else the profile's, else default)",
+    )
+    options.add_argument(
+        "--task-queue",
+        metavar="NAME",
+        help=f"the workers' task queue (default: SOE_TASK_QUEUE, else {DEFAULT_TASK_QUEUE})",
+    )
+
+    def add(name: str, handler: Any, help_text: str, talks: bool = True) -> argparse.ArgumentParser:
+        """A command; ``talks``: it talks to Temporal, so it takes the connection options."""
+        parents = [temporal] if talks else []
+        sub = commands.add_parser(name, help=help_text, description=help_text, parents=parents)
         sub.set_defaults(command=handler)
         return sub
 
@@ -439,12 +625,18 @@ def _parser() -> argparse.ArgumentParser:
         help="once idle, send this signal and wait again (repeatable, in order)",
     )
     waiting(run, needs_worker=False)  # run brings its own worker
-    add("dev", dev_command, "run the embedded Temporal dev server (data kept in a file)")
+    add(
+        "dev",
+        dev_command,
+        "run the embedded Temporal dev server (data kept in a file)",
+        talks=False,
+    )
     add("worker", worker_command, "run a worker (tools from SOE_TOOLS)")
     codec = add(
         "codec-server",
         codec_server_command,
         "serve Temporal's codec protocol so the UI and `temporal` show stored payloads",
+        talks=False,
     )
     codec.add_argument("--host", default="127.0.0.1")
     codec.add_argument("--port", type=int, default=8888)
@@ -469,10 +661,54 @@ def _parser() -> argparse.ArgumentParser:
         "(safe to retry)",
     )
     for name, handler, text in (
-        ("context", context_command, "print an execution's context as JSON"),
-        ("describe", describe_command, "print an execution's status as JSON"),
+        ("context", context_command, "print an execution's context"),
+        ("describe", describe_command, "print an execution's status"),
     ):
-        add(name, handler, text).add_argument("execution_id")
+        reading = add(name, handler, text)
+        reading.add_argument("execution_id")
+        reading.add_argument(
+            "--json",
+            action="store_true",
+            help="print JSON, for scripts (default: a readable YAML form)",
+        )
+    listing = add("list", list_command, "list SOE executions, newest first (search attributes)")
+    listing.add_argument("--workflow", metavar="NAME", help="of this SOE workflow")
+    listing.add_argument(
+        "--status",
+        choices=STATUSES,
+        help="in this SOE status (failed: a node failure no failure path took)",
+    )
+    listing.add_argument(
+        "--last-signal", metavar="SIGNAL", help="whose last turn broadcast this signal"
+    )
+    listing.add_argument(
+        "--query",
+        metavar="QUERY",
+        help='and Temporal\'s list filter, e.g. "SoeToolCalls > 3" or "StartTime > \'2026-12-01\'"',
+    )
+    listing.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    listing.add_argument("--json", action="store_true", help="print JSON, for scripts")
+    validate = add(
+        "validate",
+        validate_command,
+        "check a config without a server: errors, warnings, entry and exit points",
+        talks=False,
+    )
+    validate.add_argument("config", help="SOE config (YAML file)")
+    validate.add_argument("--quiet", "-q", action="store_true", help="only errors and warnings")
+    graph = add(
+        "graph",
+        graph_command,
+        "draw the signal graph of a config or of an execution (Mermaid or Graphviz dot)",
+    )
+    graph.add_argument("config", nargs="?", help="SOE config (YAML file)")
+    graph.add_argument(
+        "--execution", metavar="ID", help="an execution's graph: its registry now, fire counts"
+    )
+    graph.add_argument(
+        "--workflow", metavar="NAME", help="this workflow and the child workflows it reaches"
+    )
+    graph.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
     close = add("close", close_command, "complete an execution and print its final context")
     close.add_argument("execution_id")
     waiting(close)

@@ -77,19 +77,19 @@ async def test_worker_start_signal_with_the_temporal_cli_context_describe(
     )
     await soe.wait_idle(execution_id)
 
-    context = _cli(["context", execution_id], env)
+    context = _cli(["context", execution_id, "--json"], env)
     assert context.returncode == 0, context.stderr
     values = json.loads(context.stdout)
     assert values["request"] == ["laptop"]
     assert values["final_result"] == [{"status": "approved", "next_step": "order placed"}]
 
-    described = json.loads(_cli(["describe", execution_id], env).stdout)
+    described = json.loads(_cli(["describe", execution_id, "--json"], env).stdout)
     assert described["status"] == "RUNNING" and described["idle"] is True
     assert described["workflow_name"] == "waiting_workflow"
 
     again = _cli(["signal", execution_id, "REJECTED", "--wait"], env)
     assert again.returncode == 0, again.stderr
-    values = json.loads(_cli(["context", execution_id], env).stdout)
+    values = json.loads(_cli(["context", execution_id, "--json"], env).stdout)
     assert values["rejection_notice"] == [{"status": "rejected", "notified": True}]
 
 
@@ -295,7 +295,7 @@ async def test_waiting_commands_say_within_seconds_that_no_worker_polls(
         assert time.monotonic() - started < 20
         assert "No worker polls task queue" in waited.stderr
         assert "--wait-for-worker" in waited.stderr and "Traceback" not in waited.stderr
-    described = _cli(["describe", execution_id], env)
+    described = _cli(["describe", execution_id, "--json"], env)
     assert described.returncode == 0, described.stderr
     info = json.loads(described.stdout)
     assert info["status"] == "RUNNING" and info["workflow_name"] == "waiting_workflow"
@@ -342,6 +342,6 @@ async def test_signal_request_id_applies_a_retried_command_once(
     for _ in range(2):
         sent = _cli(["signal", execution_id, "APPROVED", "--wait", "--request-id", "r-1"], env)
         assert sent.returncode == 0, sent.stderr
-    context = json.loads(_cli(["context", execution_id], env).stdout)
+    context = json.loads(_cli(["context", execution_id, "--json"], env).stdout)
     assert context["__operational__"]["signals"].count("APPROVED") == 1
     assert context["__operational__"]["tool_calls"] == 1

@@ -155,7 +155,7 @@ async def test_a_context_grown_to_20_mb_by_1000_writes_can_be_read_signalled_and
         described = await soe.describe(eid)
         # the CLI in another process (this one's worker answers its query meanwhile)
         cli = await asyncio.create_subprocess_exec(
-            str(BIN / "soe-temporal"), "context", eid,
+            str(BIN / "soe-temporal"), "context", eid, "--json",
             env=dev_server.env(SOE_PAYLOAD_STORE=str(tmp_path), SOE_TASK_QUEUE=queue),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip

