@@ -159,6 +159,15 @@ def signal_graph(
     return _Builder(names, nodes_of).build(graph_nodes)
 
 
+def entry_signals(workflows: Mapping[str, Mapping[str, Any]], workflow: str) -> list[str]:
+    """The signals that start something in ``workflow`` and that none of its nodes (nor a
+    child sending up) emits: what an idle execution of it waits for someone to send."""
+    if workflow not in workflows:
+        return []
+    graph = signal_graph(workflows, workflow)
+    return [point.signal for point in graph.entries if point.workflow == workflow]
+
+
 def _drawn(workflows: Mapping[str, Mapping[str, Any]], workflow: str | None) -> list[str]:
     if workflow is None:
         return list(workflows)

@@ -263,3 +263,11 @@ def test_every_example_draws():
         drawn = {n.ref for n in graph.nodes} | {p.ref for p in graph.entries + graph.exits}
         assert all(isinstance(e, GraphEdge) for e in graph.edges)
         assert {r for e in graph.edges for r in (e.source, e.target)} <= drawn, path
+
+
+def test_entry_signals_are_what_an_idle_execution_of_a_workflow_waits_for():
+    from soe_temporal.graph import entry_signals
+
+    registry = workflows("approval.yaml")
+    assert entry_signals(registry, "waiting_workflow") == ["START", "APPROVED", "REJECTED"]
+    assert entry_signals(registry, "no_such_workflow") == []

@@ -184,3 +184,14 @@ async def test_without_registered_attributes_executions_still_run_and_the_worker
         assert "namespace 'default' has no SOE search attributes" in caplog.text
         assert f"Execution {eid} was started without SOE's search attributes" in caplog.text
         assert "temporal operator search-attribute create" in caplog.text
+
+
+async def test_describe_says_which_signals_an_idle_execution_waits_for():
+    """The signals that start something in its workflow and that none of its nodes
+    emits: for the waiting approval, its decisions (and START, which began it)."""
+    async with SoeTestEnvironment(tools_registry=APPROVAL_TOOLS) as env:
+        eid = await env.soe.orchestrate(APPROVAL, "waiting_workflow", ["START"], {})
+        described = await env.soe.describe(eid)
+        assert described["waits_for"] == ["START", "APPROVED", "REJECTED"]
+        assert described["soe_status"] == "idle"
+        assert described["last_signals"] == ["START", "WAITING_FOR_APPROVAL"]

@@ -46,6 +46,7 @@ from ..errors import (
     WaitTimeoutError,
     WorkerUnavailableError,
 )
+from ..graph import entry_signals
 from ..temporal.converter import soe_temporal_client
 from ..temporal.payload_store import PayloadStoreSpec
 from ..temporal.payloads import (
@@ -95,6 +96,7 @@ LIVE_FIELDS = (
     "running_calls",
     "rejected_inputs",
     "running_nodes",
+    "waits_for",
 )
 TREE_WALK_QUERY_TIMEOUT = timedelta(seconds=1)
 SIGNAL_ONCE_TIMEOUT = timedelta(seconds=5)
@@ -455,6 +457,8 @@ class SoeClient:
         info["children"] = live["children"]
         info["rejected_inputs"] = live.get("rejected_inputs", [])
         info.update(live.get("soe") or {})
+        registry = await self._query(execution_id, WORKFLOWS_QUERY)
+        info["waits_for"] = entry_signals(registry, live.get("workflow_name") or "")
         return info
 
     async def list_executions(
