@@ -17,7 +17,8 @@ from .engine.builtins import is_builtin
 from .engine.calls import ToolParameterError, builtin_arguments
 from .engine.size import json_size
 from .engine.state import EngineSettings
-from .llm.providers import LlmProvider, LlmProviderError
+from .llm.providers import LlmAnswer, LlmProvider, LlmProviderError
+from .llm.usage import TokenUsage
 from .temporal.conversation import ConversationReader
 from .temporal.payload_store import PayloadStore
 from .temporal.payloads import (
@@ -129,7 +130,7 @@ class SoeActivities:
             )
             prompt = request.prompt_before + conversation + request.prompt_after
         try:
-            text = await _with_heartbeats(
+            answer = await _with_heartbeats(
                 self._llm.complete(prompt, request.config, request.system_prompt)
             )
         except LlmProviderError as error:
@@ -149,14 +150,16 @@ class SoeActivities:
             raise ApplicationError(
                 f"{type(error).__name__}: {error}", type=LLM_CALL_ERROR, non_retryable=True
             ) from None
-        if not isinstance(text, str):
+        if not isinstance(answer, LlmAnswer):  # a provider that answers with the bare text
+            answer = LlmAnswer(answer)
+        if not isinstance(answer.text, str):
             raise ApplicationError(
-                f"The LLM provider returned a {type(text).__name__}, not text, for node "
+                f"The LLM provider returned a {type(answer.text).__name__}, not text, for node "
                 f"'{request.node_name}'; call_llm(prompt, config) must return a string.",
                 type=LLM_CALL_ERROR,
                 non_retryable=True,
             )
-        return LlmCallResult(text)
+        return LlmCallResult(answer.text, _kept_usage(answer.usage, request.node_name))
 
     @activity.defn(name=TOOL_ACTIVITY)
     async def call_tool(self, request: ToolCallInput) -> ToolCallResult:
@@ -252,6 +255,20 @@ class SoeActivities:
     async def _run(self, entry: ToolEntry, args: list[Any], kwargs: dict[str, Any]) -> Any:
         """Await an async tool, or run a plain one in the thread pool; heartbeat meanwhile."""
         return await _with_heartbeats(invoke(entry.function, args, kwargs, self._executor))
+
+
+def _kept_usage(usage: Any, node_name: str) -> TokenUsage | None:
+    """The provider's token usage, if the workflow can read it back from the history (a
+    value it could not read would stop the execution): otherwise none, with a warning."""
+    if usage is None or (isinstance(usage, TokenUsage) and usage.is_well_formed()):
+        return usage
+    activity.logger.warning(
+        "The LLM provider reported token usage that is not counts of tokens for node '%s' "
+        "(left out): %r",
+        node_name,
+        usage,
+    )
+    return None
 
 
 def _as_kept(result: Any, tool_name: str) -> tuple[Any, int]:

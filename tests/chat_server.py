@@ -24,6 +24,12 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     # A body sent as is (e.g. an HTML page), instead of a chat completion.
     raw_body: str | None = None
+    # The completion's usage (None: the server says nothing of it), and the model it names
+    # (empty: the one asked for).
+    usage: dict[str, int] | None = field(
+        default_factory=lambda: {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    )
+    model: str = ""
 
 
 @dataclass
@@ -64,7 +70,7 @@ def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
                     "id": f"chatcmpl-{len(server.requests)}",
                     "object": "chat.completion",
                     "created": 0,
-                    "model": body.get("model", "test-model"),
+                    "model": reply.model or body.get("model", "test-model"),
                     "choices": [
                         {
                             "index": 0,
@@ -72,8 +78,9 @@ def _handler(server: ChatServer) -> type[BaseHTTPRequestHandler]:
                             "finish_reason": "stop",
                         }
                     ],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
                 }
+                if reply.usage is not None:
+                    payload["usage"] = reply.usage
             data = json.dumps(payload).encode()
             content_type = "application/json"
             if reply.raw_body is not None:

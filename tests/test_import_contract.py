@@ -19,7 +19,8 @@ PACKAGE = ROOT / "soe_temporal"
 # DESIGN's layers, bottom first: a module may import its own layer and the ones below.
 LAYERS = [
     ["soe_temporal.errors"],
-    ["soe_temporal.llm", "soe_temporal.llm.protocol", "soe_temporal.llm.response"],
+    ["soe_temporal.llm", "soe_temporal.llm.protocol", "soe_temporal.llm.response",
+     "soe_temporal.llm.usage"],
     ["soe_temporal.engine"],
     ["soe_temporal.temporal", "soe_temporal.tools", "soe_temporal.llm.providers",
      "soe_temporal.config", "soe_temporal.validation", "soe_temporal.servers"],
@@ -147,7 +148,12 @@ def test_the_engine_imports_no_temporal_no_io_and_nothing_above_it(path: Path):
 
 
 ENGINE_TESTS = sorted((ROOT / "tests" / "engine").glob("*.py"))
-PURE = ("soe_temporal.engine", "soe_temporal.llm.protocol", "soe_temporal.llm.response")
+PURE = (
+    "soe_temporal.engine",
+    "soe_temporal.llm.protocol",
+    "soe_temporal.llm.response",
+    "soe_temporal.llm.usage",
+)
 
 
 @pytest.mark.parametrize("path", ENGINE_TESTS, ids=lambda p: p.name)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from soe_temporal import ConfigError
-from soe_temporal.llm.providers import CallableProvider, as_provider, provider_from_environment
+from soe_temporal.llm.providers import (
+    CallableProvider,
+    LlmAnswer,
+    as_provider,
+    provider_from_environment,
+)
 from soe_temporal.llm.providers.fake import FakeProvider
 from soe_temporal.llm.providers.openai_compatible import OpenAIProvider
 
@@ -43,7 +48,7 @@ async def test_a_module_callable_is_soe_s_call_llm(monkeypatch):
     monkeypatch.setenv("SOE_LLM", "tests.test_llm_config:answer")
     provider = provider_from_environment()
     assert isinstance(provider, CallableProvider)
-    assert await provider.complete("prompt", {}, None) == '"from a module"'
+    assert await provider.complete("prompt", {}, None) == LlmAnswer('"from a module"')
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from soe_temporal import NodeFailedError
+from soe_temporal.llm.providers import LlmAnswer, TokenUsage
 from soe_temporal.llm.providers.openai_compatible import OpenAIProvider
 from soe_temporal.testing import SoeTestEnvironment
 
@@ -137,3 +138,16 @@ async def test_a_server_that_is_not_a_chat_completions_api_fails_at_once_and_say
     ):
         await _triage(server, _config(failure_signal=False))
     assert len(server.requests) == 1
+
+
+async def test_each_call_reports_the_servers_usage_and_the_model_that_answered():
+    used = {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17}
+    with chat_server(Reply('"hi"', usage=used, model="small-fast-2025-01-01")) as server:
+        answer = await _provider(server).complete("prompt", {"model": "small-fast"}, None)
+    assert answer == LlmAnswer('"hi"', TokenUsage(12, 5, 17, "small-fast-2025-01-01"))
+
+
+async def test_a_server_that_says_nothing_of_usage_reports_none():
+    with chat_server(Reply('"hi"', usage=None)) as server:
+        answer = await _provider(server).complete("prompt", {}, None)
+    assert answer == LlmAnswer('"hi"', None)

@@ -97,6 +97,7 @@ LIVE_FIELDS = (
     "rejected_inputs",
     "running_nodes",
     "waits_for",
+    "tokens",
 )
 TREE_WALK_QUERY_TIMEOUT = timedelta(seconds=1)
 SIGNAL_ONCE_TIMEOUT = timedelta(seconds=5)
@@ -456,6 +457,8 @@ class SoeClient:
         info["running_calls"] = live["running_calls"]
         info["children"] = live["children"]
         info["rejected_inputs"] = live.get("rejected_inputs", [])
+        if "tokens" in live:  # workers from before token accounting do not say
+            info["tokens"] = live["tokens"]
         info.update(live.get("soe") or {})
         registry = await self._query(execution_id, WORKFLOWS_QUERY)
         info["waits_for"] = entry_signals(registry, live.get("workflow_name") or "")

@@ -19,12 +19,14 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from ..llm.usage import TokenUsage
 from .broadcast import Ended, Frame, TriggerIndex
 from .builtins import is_builtin
 from .commands import (
     AppendToHistory,
     Command,
     HistoryAppend,
+    LlmOutcome,
     MessageToParent,
     Outcome,
     TellParent,
@@ -72,6 +74,7 @@ from .state import (
     unhandled_failures,
 )
 from .status import ExecutionStatus, execution_status
+from .tokens import TokenAccount
 
 # How many failures an execution remembers for `describe` and waiting callers.
 FAILURES_KEPT = 100
@@ -230,7 +233,13 @@ class Execution:
             self.running_nodes,
             busy=busy or not self.idle,
             closed=closed,
+            tokens=self.tokens.total,
         )
+
+    @property
+    def tokens(self) -> TokenAccount:
+        """The tokens its model calls used, per node and per model (tokens.py)."""
+        return self.state.token_usage or TokenAccount()
 
     def take_events(self) -> list[Event]:
         """What happened since the last call: broadcasts, node executions, errors."""
@@ -352,6 +361,8 @@ class Execution:
         running = self._running.pop(call_id)
         self.state.progress += 1
         try:
+            if isinstance(outcome, LlmOutcome) and outcome.usage is not None:
+                self._count_tokens(running.firing.node_name, outcome.usage)
             commands.extend(running.apply(self, outcome))
         except Exception as error:
             self._fail_unexpectedly(running.firing, error)
@@ -360,6 +371,12 @@ class Execution:
         else:
             self._forget_finished_cascades()
         return commands + self._messages()
+
+    def _count_tokens(self, node_name: str, usage: TokenUsage) -> None:
+        """Every model call that reports usage counts, an agent's of every stage too."""
+        if self.state.token_usage is None:
+            self.state.token_usage = TokenAccount()
+        self.state.token_usage.add(node_name, usage)
 
     def learn_tools(self, tools: dict[str, ToolFacts]) -> None:
         """What the worker's tools registry holds (F-API-6), keyed by registry name; kept

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .tokens import TokenAccount
+
 STATE_VERSION = 1
 
 
@@ -122,6 +124,8 @@ class ExecutionState:
     # signal in __operational__.signals and its first cascade (status.py).
     turn_first_signal: int = 0
     turn_first_cascade: int = 1
+    # The tokens its model calls used (tokens.py); None until a provider reports usage.
+    token_usage: TokenAccount | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from typing import Any
 from ..engine.commands import TreeConfigChange
 from ..engine.size import json_size
 from ..engine.state import EngineSettings, ExecutionState
+from ..llm.usage import TokenUsage
 from .conversation import ConversationChunk
 from .dataclass_json import DataclassJSONEncoder, decode
 from .payload_store import STORED_WHOLE_MIN_BYTES, StoredWhole
@@ -309,6 +310,9 @@ class LlmCallInput:
 @dataclass
 class LlmCallResult:
     text: str
+    # The tokens the call used, when the provider reports them (histories recorded before
+    # usage was reported have none).
+    usage: TokenUsage | None = None
 
 
 @dataclass

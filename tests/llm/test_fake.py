@@ -13,6 +13,7 @@ from soe_temporal.engine.commands import LlmOutcome
 from soe_temporal.llm.protocol import assemble_prompt, input_document
 from soe_temporal.llm.providers.fake import FakeProvider, fake_answer
 from soe_temporal.llm.response import llm_response_model, read_answer
+from soe_temporal.llm.usage import TokenUsage
 
 OPTIONS = [("URGENT", "An outage"), ("ROUTINE", "Anything else")]
 BRACKETY_TASK = "Summarise {{ this }} [ticket] {x: [1, 2]} now"
@@ -113,9 +114,15 @@ def test_fake_answer_without_an_soe_prompt_is_still_json_with_a_fake_output():
 async def test_fake_provider_complete_answers_like_fake_answer():
     model = llm_response_model("count", "integer")
     prompt = prompt_for(model)
-    text = await FakeProvider().complete(prompt, {"name": "L"}, None)
-    assert text == fake_answer(prompt)
-    assert read_answer(text, model).output == 1
+    answer = await FakeProvider().complete(prompt, {"name": "L"}, None)
+    assert answer.text == fake_answer(prompt)
+    assert read_answer(answer.text, model).output == 1
+
+
+async def test_the_fake_provider_reports_an_estimate_marked_as_such():
+    answer = await FakeProvider().complete("p" * 40, {"name": "L"}, "s" * 8)
+    completion = -(-len(answer.text) // 4)  # about four characters a token, rounded up
+    assert answer.usage == TokenUsage(12, completion, 12 + completion, "fake", estimated=True)
 
 
 def test_fake_answers_the_engines_prompts_end_to_end():

@@ -10,12 +10,15 @@ import pytest
 from temporalio.converter import value_to_type
 
 from soe_temporal.engine.state import ExecutionState, NodeFailure, PendingBroadcast
+from soe_temporal.engine.tokens import TokenAccount, TokenCount
+from soe_temporal.llm.usage import TokenUsage
 from soe_temporal.temporal.converter import OrderedPayloadConverter
 from soe_temporal.temporal.dataclass_json import decode, decodes_fast
 from soe_temporal.temporal.payloads import (
     ChildMessage,
     IdleReport,
     LlmCallInput,
+    LlmCallResult,
     SoeWorkflowInput,
     ToolCallInput,
     ToolOptions,
@@ -33,6 +36,7 @@ def round_trip(value):
 SHAPES = [
     ToolCallInput("e", "w", "N", "tool", 1, {"a": [1, {"b": None}]}, [{"x": 1}]),
     LlmCallInput("e", "w", "N", 2, "prompt", {"model": "m"}, system_prompt=None),
+    LlmCallResult("text", TokenUsage(3, 4, 7, "m", estimated=True)),
     WorkerOptions({"t": ToolOptions(2, "FAILED", {"local": True})}, {"retry": 1}),
     ChildMessage("c", [["f", {"deep": [1, 2]}]], [["A", "B"]]),
     IdleReport(3, True, failures=[{"node_name": "N"}], children=["c"], now="t"),
@@ -47,6 +51,7 @@ SHAPES = [
             {"f": [1]},
             pending=[PendingBroadcast(["A"], 1)],
             failures=[NodeFailure("w", "N", "boom", 1, False, "t")],
+            token_usage=TokenAccount({"N": TokenCount(3, 4, 7)}, {"m": TokenCount(3, 4, 7)}),
         ),
     ),
 ]
@@ -129,3 +134,9 @@ def test_only_this_package_s_shapes_take_the_fast_decoder():
     converter = OrderedPayloadConverter()
     [payload] = converter.to_payloads([Elsewhere(1)])
     assert converter.from_payloads([payload], [Elsewhere]) == [Elsewhere(1)]
+
+
+def test_a_model_call_result_without_usage_is_written_as_recorded_histories_hold_it():
+    payload, decoded = round_trip(LlmCallResult("text"))
+    assert json.loads(payload.data) == {"text": "text"}
+    assert decoded.usage is None

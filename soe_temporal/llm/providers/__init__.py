@@ -1,10 +1,11 @@
 """LLM providers: what the LLM activity calls. I/O lives here, never in the engine.
 
-A provider answers ``complete(prompt, config, system_prompt)`` with the model's raw text.
-SOE's own contract, ``call_llm(prompt, config) -> str`` (plain or async), is wrapped as
-one. Providers raise :class:`LlmProviderError` to tell the activity whether Temporal should
-retry (rate limits, server errors, timeouts) or fail the node at once (bad credentials,
-bad requests).
+A provider answers ``complete(prompt, config, system_prompt)`` with an :class:`LlmAnswer`:
+the model's raw text and, when the provider knows them, the tokens the call used. SOE's own
+contract, ``call_llm(prompt, config) -> str`` (plain or async), is wrapped as one that
+reports no usage. Providers raise :class:`LlmProviderError` to tell the activity whether
+Temporal should retry (rate limits, server errors, timeouts) or fail the node at once (bad
+credentials, bad requests).
 """
 
 from __future__ import annotations
@@ -14,13 +15,16 @@ import os
 import sys
 
 from ...errors import ConfigError
-from .base import LlmProvider, LlmProviderError
+from ..usage import TokenUsage
+from .base import LlmAnswer, LlmProvider, LlmProviderError
 from .call_llm import CallableProvider, as_provider
 
 __all__ = [
     "CallableProvider",
+    "LlmAnswer",
     "LlmProvider",
     "LlmProviderError",
+    "TokenUsage",
     "as_provider",
     "provider_from_environment",
 ]

@@ -8,13 +8,14 @@ from typing import Any
 
 from ...errors import ConfigError
 from ...tools.invoke import invoke
-from .base import LlmProvider
+from .base import LlmAnswer, LlmProvider
 
 
 class CallableProvider:
     """SOE's ``call_llm(prompt, config)``, plain (run in a thread) or async.
 
-    Exceptions it raises are never retried (F-PROTO-6): they fail the node.
+    Exceptions it raises are never retried (F-PROTO-6): they fail the node. It reports no
+    token usage: SOE's contract returns text only.
     """
 
     def __init__(
@@ -24,8 +25,11 @@ class CallableProvider:
         self._executor = executor
         self.description = f"call_llm {getattr(call_llm, '__qualname__', repr(call_llm))}"
 
-    async def complete(self, prompt: str, config: dict[str, Any], system_prompt: str | None) -> str:
-        return await invoke(self._call_llm, (prompt, config), {}, self._executor)
+    async def complete(
+        self, prompt: str, config: dict[str, Any], system_prompt: str | None
+    ) -> LlmAnswer:
+        # Whatever call_llm returned: the activity refuses what is not text, naming the node.
+        return LlmAnswer(await invoke(self._call_llm, (prompt, config), {}, self._executor))
 
 
 def as_provider(call_llm: Any, executor: Executor | None = None) -> LlmProvider | None:

@@ -4,25 +4,48 @@ It reads the JSON Schema SOE puts in every prompt and answers with a valid insta
 strings say plainly that they come from a fake ("fake LLM answer to: ..."), numbers are
 1, booleans true, selections take the first option. It is not a model: it never reasons.
 Its strings hold no brackets, because SOE reads a bare answer from the first bracket on
-(Q-18).
+(Q-18). It reports token usage as an estimate (about four characters a token), marked as
+such, under the model name ``fake``.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from ..protocol import FORMAT_LEAD
+from ..usage import TokenUsage
+from .base import LlmAnswer
 
 FAKE_PREFIX = "fake LLM answer to:"
+FAKE_MODEL = "fake"
+# A rough rule for English text and JSON: about four characters a token.
+CHARACTERS_PER_TOKEN = 4
 _NO_BRACKETS = str.maketrans("{}[]", "()()")
 
 
 class FakeProvider:
     description = "the offline fake LLM (answers are placeholders, not model output)"
 
-    async def complete(self, prompt: str, config: dict[str, Any], system_prompt: str | None) -> str:
-        return fake_answer(prompt)
+    async def complete(
+        self, prompt: str, config: dict[str, Any], system_prompt: str | None
+    ) -> LlmAnswer:
+        text = fake_answer(prompt)
+        return LlmAnswer(text, estimated_usage((system_prompt or "") + prompt, text))
+
+
+def estimated_usage(prompt: str, answer: str) -> TokenUsage:
+    """What a call would have cost, guessed from the length of its texts."""
+    prompt_tokens = math.ceil(len(prompt) / CHARACTERS_PER_TOKEN)
+    completion_tokens = math.ceil(len(answer) / CHARACTERS_PER_TOKEN)
+    return TokenUsage(
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        total_tokens=prompt_tokens + completion_tokens,
+        model=FAKE_MODEL,
+        estimated=True,
+    )
 
 
 def fake_answer(prompt: str) -> str:

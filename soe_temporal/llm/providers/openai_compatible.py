@@ -5,6 +5,7 @@ history: OPENAI_BASE_URL, OPENAI_API_KEY, SOE_LLM_MODEL (default model). A node'
 ``model`` and ``temperature`` keys override per node; the identity's system prompt is sent
 as the system message. The client does not retry: Temporal does (429, 5xx, timeouts and
 connection errors with backoff, honouring retry-after); 400/401/403/404/422 fail the node.
+Each call reports the tokens the server says it used (``usage``) and the model that answered.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import openai
 from openai import AsyncOpenAI
 
 from ...errors import ConfigError
-from .base import LlmProviderError
+from ..usage import TokenUsage
+from .base import LlmAnswer, LlmProviderError
 
 RETRYABLE_STATUS = {408, 409, 429}
 DEFAULT_TIMEOUT_SECONDS = 600.0
@@ -59,7 +61,9 @@ class OpenAIProvider:
             base_url=os.environ.get("OPENAI_BASE_URL") or None,
         )
 
-    async def complete(self, prompt: str, config: dict[str, Any], system_prompt: str | None) -> str:
+    async def complete(
+        self, prompt: str, config: dict[str, Any], system_prompt: str | None
+    ) -> LlmAnswer:
         messages: list[dict[str, str]] = []
         if system_prompt:
             messages.append({"role": "system", "content": system_prompt})
@@ -89,7 +93,30 @@ class OpenAIProvider:
         refusal = getattr(message, "refusal", None)
         if refusal:
             raise LlmProviderError(f"The model refused to answer: {refusal}", retryable=False)
-        return message.content or ""
+        return LlmAnswer(message.content or "", _usage(response, options["model"]))
+
+
+def _usage(response: Any, requested_model: str) -> TokenUsage | None:
+    """The tokens the server says the call used, and the model that answered (servers
+    may name it more precisely than it was asked for); ``None`` when the server says
+    nothing of usage."""
+    usage = getattr(response, "usage", None)
+    if usage is None:
+        return None
+    prompt_tokens = _tokens(getattr(usage, "prompt_tokens", None))
+    completion_tokens = _tokens(getattr(usage, "completion_tokens", None))
+    total_tokens = _tokens(getattr(usage, "total_tokens", None))
+    model = getattr(response, "model", None)
+    return TokenUsage(
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        total_tokens=total_tokens or prompt_tokens + completion_tokens,
+        model=model if isinstance(model, str) and model else requested_model,
+    )
+
+
+def _tokens(value: Any) -> int:
+    return value if type(value) is int and value >= 0 else 0
 
 
 def _status_error(error: openai.APIStatusError, model: str) -> LlmProviderError:
