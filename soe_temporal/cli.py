@@ -7,7 +7,9 @@ TEMPORAL_TLS*, TEMPORAL_PROFILE of TEMPORAL_CONFIG_FILE or the default config fi
 SOE_TASK_QUEUE (``soe``). With no address anywhere, ``run`` starts the embedded dev server
 and the others use localhost:7233. Also from the environment: SOE_TOOLS
 (``module:attribute`` of a tools registry) and SOE_LLM (``fake``, the default; ``openai``
-with OPENAI_API_KEY, OPENAI_BASE_URL, SOE_LLM_MODEL; or ``module:callable``).
+with OPENAI_API_KEY, OPENAI_BASE_URL, SOE_LLM_MODEL; or ``module:callable``). With the
+``[otel]`` extra and OTEL_EXPORTER_OTLP_ENDPOINT, clients and workers trace
+(``temporal/tracing.py``).
 Script-friendly: ``start`` prints the execution id alone on stdout, ``context --json`` and
 ``describe --json`` print JSON on stdout (without ``--json``, a readable form); everything
 else goes to stderr.
@@ -59,6 +61,8 @@ from .llm.providers import provider_from_environment
 from .servers.codec import CodecServer
 from .servers.devserver import DevServer, DevServerSettings, port_in_use
 from .temporal.payload_store import payload_store_from
+from .temporal.tracing import client_interceptors, traced_client
+from .temporal.tracing import shutdown as shutdown_tracing
 from .validation import format_problems, format_signals, validate_config
 from .worker import DEFAULT_TASK_QUEUE, create_worker
 
@@ -76,6 +80,8 @@ def console_main() -> None:
     abort a short-lived process while the interpreter finalizes (temporalio/sdk-python#300).
     """
     code = main()
+    with contextlib.suppress(Exception):  # spans still buffered go out before the exit
+        shutdown_tracing()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
@@ -385,8 +391,9 @@ def _where(client: Client) -> str:
 
 async def _connect(args: argparse.Namespace, connection: _Connection | None = None) -> Client:
     connection = connection or _connection(args)
+    interceptors = client_interceptors()
     try:
-        return await Client.connect(**connection.options)
+        return await Client.connect(**connection.options, interceptors=interceptors)
     except Exception as error:
         raise SoeError(
             f"Cannot reach Temporal at {connection.address} ({error}). Start a server with "
@@ -412,9 +419,11 @@ async def _server_for_run(args: argparse.Namespace) -> AsyncIterator[Client]:
     async with DevServer(settings) as server:
         assert server.client is not None
         if namespace == "default":
-            yield server.client
+            yield traced_client(server.client)
         else:
-            yield await Client.connect(settings.address, namespace=namespace)
+            yield await Client.connect(
+                settings.address, namespace=namespace, interceptors=client_interceptors()
+            )
 
 
 def _version() -> str:
@@ -556,7 +565,8 @@ def _parser() -> argparse.ArgumentParser:
         "profiles of the `temporal` CLI (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, "
         "TEMPORAL_API_KEY, TEMPORAL_TLS*, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE), "
         "SOE_TASK_QUEUE (default soe), SOE_TOOLS (module:attribute), SOE_LLM (fake | openai "
-        "| module:callable; default fake).",
+        "| module:callable; default fake); with the [otel] extra, OTEL_EXPORTER_OTLP_ENDPOINT "
+        "and OTEL_SERVICE_NAME (tracing).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from types import TracebackType
 from typing import Any
@@ -44,7 +44,11 @@ class SoeTestEnvironment:
         wait_timeout: timedelta = timedelta(minutes=2),
         environment: WorkflowEnvironment | None = None,
         payload_store: PayloadStoreSpec = None,
+        interceptors: Sequence[Any] = (),
     ) -> None:
+        """``interceptors`` go on the environment's client, as ``Client.connect`` takes
+        them, so its worker and its SoeClient use them (e.g. temporalio's
+        ``TracingInterceptor``: the worker then adds SOE's node spans)."""
         self._call_llm = call_llm
         self._tools_registry = tools_registry
         self._tool_defaults = tool_defaults
@@ -57,6 +61,7 @@ class SoeTestEnvironment:
             "wait_timeout": wait_timeout,
         }
         self._shared_environment = environment
+        self._interceptors = list(interceptors)
         # None: a temporary directory, removed when the environment closes.
         self._payload_store = payload_store
         self._temporary_store: tempfile.TemporaryDirectory[str] | None = None
@@ -85,8 +90,13 @@ class SoeTestEnvironment:
             await register_search_attributes(self.environment.client)
         else:
             self.environment = self._shared_environment
+        client = self.environment.client
+        if self._interceptors:
+            config = client.config()
+            config["interceptors"] = [*config["interceptors"], *self._interceptors]
+            client = Client(**config)
         self.worker = create_worker(
-            self.environment.client,
+            client,
             self.task_queue,
             call_llm=self._call_llm,
             tools_registry=self._tools_registry,
@@ -96,7 +106,7 @@ class SoeTestEnvironment:
         )
         await self.worker.__aenter__()
         self.soe = SoeClient(
-            self.environment.client,
+            client,
             self.task_queue,
             payload_store=self.payload_store,
             **self._client_options,

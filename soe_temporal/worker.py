@@ -14,6 +14,7 @@ from .llm.providers import LlmProvider, as_provider
 from .temporal.converter import payload_store_of, soe_temporal_client
 from .temporal.payload_store import PayloadStoreSpec
 from .temporal.payloads import DEFAULT_TASK_QUEUE
+from .temporal.tracing import worker_interceptors
 from .tools.registry import check_temporal_options, normalize_registry
 from .workflow import SoeWorkflow
 
@@ -28,6 +29,7 @@ def create_worker(
     llm_defaults: dict[str, Any] | None = None,
     activity_executor: Executor | None = None,
     payload_store: PayloadStoreSpec = None,
+    tracing: bool | None = None,
     **worker_options: Any,
 ) -> Worker:
     """A Temporal worker that runs SOE executions, their tool calls and their LLM calls.
@@ -42,6 +44,10 @@ def create_worker(
     ``payload_store`` keeps payloads too large for a history (a directory,
     ``s3://bucket/prefix`` or a store; default: ``SOE_PAYLOAD_STORE``, else
     ``.soe-temporal/payloads``): clients of these executions must use the same one.
+    ``tracing`` (the ``[otel]`` extra, ``temporal/tracing.py``): None traces when
+    OpenTelemetry is configured (OTEL_EXPORTER_OTLP_ENDPOINT, or a global tracer provider)
+    or the client already has temporalio's TracingInterceptor, True always, False adds
+    nothing; tracing adds the interceptor the client lacks and a span per SOE node firing.
     Other keyword arguments go to :class:`temporalio.worker.Worker`.
     """
     tools = normalize_registry(tools_registry)
@@ -57,10 +63,13 @@ def create_worker(
         llm_defaults=llm_defaults,
         payload_store=payload_store_of(temporal_client),
     )
+    interceptors = list(worker_options.pop("interceptors", ()))
+    interceptors += worker_interceptors(temporal_client, interceptors, tracing)
     return Worker(
         temporal_client,
         task_queue=task_queue,
         workflows=[SoeWorkflow],
         activities=activities.all(),
+        interceptors=interceptors,
         **worker_options,
     )

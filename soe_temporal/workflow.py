@@ -99,6 +99,7 @@ from .temporal.search_attributes import (
     start_attributes,
 )
 from .temporal.shared import derived, shared_registry, shared_value
+from .temporal.tracing import trace_node_events
 
 # A tool that could not be called at all: SOE raises before its attempt loop.
 SETUP_FAILURE_TYPES = (TOOL_NOT_FOUND, TOOL_PARAMETER_ERROR)
@@ -348,6 +349,7 @@ class SoeWorkflow:
             "failures": [f.to_dict() for f in state.failures],
             "rejected_inputs": list(state.rejected_inputs),
             "soe": execution.status(busy=bool(self._outbox)).describe(),
+            "tokens": execution.tokens.describe(),
         }
 
     def _show_status(self, closed: bool = False) -> None:
@@ -362,8 +364,10 @@ class SoeWorkflow:
                 workflow.upsert_search_attributes(updates)
 
     def _log_events(self) -> None:
-        """SOE's events since the last step, through the workflow logger (replay-safe)."""
+        """SOE's events since the last step, through the workflow logger (replay-safe),
+        and as node spans when the worker traces (temporal/tracing.py)."""
         events = self._execution.take_events()
+        trace_node_events(self._execution, events)
         if not workflow.logger.isEnabledFor(logging.INFO):
             return
         for event in events:
@@ -662,7 +666,9 @@ class SoeWorkflow:
                 request,
                 LlmCallResult,
                 call,
-                f"LLM call (attempt {call.attempt})",
+                f"agent {call.stage} stage, LLM call (attempt {call.attempt})"
+                if call.stage
+                else f"LLM call (attempt {call.attempt})",
             )
         except ActivityError as error:
             return LlmOutcome("failed", error=_activity_failure_text(error))
@@ -670,7 +676,7 @@ class SoeWorkflow:
             return LlmOutcome("failed", error=f"The LLM call could not run: {error}")
         if split is not None:
             self._remember_stored(split)
-        return LlmOutcome("ok", text=result.text)
+        return LlmOutcome("ok", text=result.text, usage=result.usage)
 
     def _remember_stored(self, split: SplitPrompt) -> None:
         """The call stored its conversation: remember its last chunk and the one before,

@@ -169,3 +169,25 @@ work:
         ].user_metadata.summary.data
     )
     assert summary == "work.Think: LLM call (attempt 1)"
+
+
+async def test_an_agents_llm_calls_are_summarised_with_the_stage_they_serve():
+    """The Temporal UI shows which stage of an agent each model call serves."""
+    from examples.tools import TOOLS
+    from soe_temporal.llm.providers.fake import FakeProvider
+
+    from .conftest import EXAMPLES
+
+    async with SoeTestEnvironment(call_llm=FakeProvider(), tools_registry=TOOLS) as env:
+        eid = await env.soe.orchestrate(
+            EXAMPLES / "research_agent.yaml", "research", ["START"], {"question": "Why?"}
+        )
+        events = await _events(env, eid)
+    summaries = [
+        json.loads(e.user_metadata.summary.data)
+        for e in events
+        if e.HasField("activity_task_scheduled_event_attributes")
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "soe.llm"
+    ]
+    assert summaries[0] == "research.Researcher: agent router stage, LLM call (attempt 1)"
+    assert "research.Researcher: agent response stage, LLM call (attempt 1)" in summaries

@@ -1,7 +1,8 @@
 """A worker process: `python workers/worker.py` (what `soe-temporal worker` runs).
 
 Environment: TEMPORAL_ADDRESS (default localhost:7233), TEMPORAL_NAMESPACE (default),
-SOE_TASK_QUEUE (soe), SOE_TOOLS (module:attribute of a tools registry).
+SOE_TASK_QUEUE (soe), SOE_TOOLS (module:attribute of a tools registry),
+OTEL_EXPORTER_OTLP_ENDPOINT and OTEL_SERVICE_NAME (tracing, with the [otel] extra).
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..llm.usage import TokenUsage
+
 
 @dataclass(frozen=True)
 class CallTool:
@@ -45,6 +47,8 @@ class CallLlm:
     # The identity's system prompt, for providers that take one as a system message.
     system_prompt: str | None
     temporal: dict[str, Any] | None
+    # An agent's stage the call serves (router, parameters, response); "" for llm nodes.
+    stage: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,9 @@ class LlmOutcome:
     status: Literal["ok", "failed"]
     text: str = ""
     error: str = ""
+    # The tokens the call used, when the provider reported them (counted for the node
+    # whatever its answer was worth: an invalid answer was paid for too).
+    usage: TokenUsage | None = None
 
 
 @dataclass(frozen=True)

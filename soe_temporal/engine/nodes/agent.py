@@ -259,6 +259,7 @@ def _model_call(
         config={**firing.config, "name": firing.node_name},
         system_prompt=system_message(running.entries) if running.history_enabled else None,
         temporal=firing.config.get("temporal"),
+        stage=stage,
     )
     running.stage, running.model, running.call = stage, model, call
     host.await_call(running)
