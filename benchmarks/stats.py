@@ -46,9 +46,17 @@ def server_cpu_seconds() -> float:
 
 
 async def print_on_dev_server(port: int, run: Callable[[Client], Awaitable[str]]) -> None:
-    """Print what ``run`` reports, run against a fresh in-memory embedded dev server."""
+    """Print what ``run`` reports, run against a fresh in-memory embedded dev server.
+
+    SOE_BENCH_SEARCH_ATTRIBUTES=0 runs it on a server without SOE's search attributes, so
+    executions go without them: what they cost is the difference."""
     global _server_pid
-    settings = DevServerSettings(database=None, port=port, ui_port=port + 1000)
+    searchable = os.environ.get("SOE_BENCH_SEARCH_ATTRIBUTES", "1") != "0"
+    settings = DevServerSettings(
+        database=None, port=port, ui_port=port + 1000, search_attributes=searchable
+    )
+    if not searchable:
+        print("(on a server without SOE's search attributes)")
     async with DevServer(settings) as server:
         assert server.client is not None
         _server_pid = server.pid

@@ -45,6 +45,7 @@ class SoeTestEnvironment:
         environment: WorkflowEnvironment | None = None,
         payload_store: PayloadStoreSpec = None,
         interceptors: Sequence[Any] = (),
+        search_attributes: bool = True,
     ) -> None:
         """``interceptors`` go on the environment's client, as ``Client.connect`` takes
         them, so its worker and its SoeClient use them (e.g. temporalio's
@@ -59,6 +60,7 @@ class SoeTestEnvironment:
             "agent_iteration_limit": agent_iteration_limit,
             "max_state_bytes": max_state_bytes,
             "wait_timeout": wait_timeout,
+            "search_attributes": search_attributes,
         }
         self._shared_environment = environment
         self._interceptors = list(interceptors)

@@ -195,3 +195,18 @@ async def test_describe_says_which_signals_an_idle_execution_waits_for():
         assert described["waits_for"] == ["START", "APPROVED", "REJECTED"]
         assert described["soe_status"] == "idle"
         assert described["last_signals"] == ["START", "WAITING_FOR_APPROVAL"]
+
+
+async def test_a_client_may_start_executions_without_them():
+    """For trees that need no finding (a large fan-out): no attributes, no upserts."""
+    async with SoeTestEnvironment(call_llm=FakeProvider(), search_attributes=False) as env:
+        eid = await env.soe.orchestrate(
+            EXAMPLES / "classifier_ecosystem.yaml",
+            "main_workflow",
+            ["START"],
+            {"input_type": "text", "content": "hello"},
+        )
+        [child] = (await env.soe.describe(eid))["children"]
+        for execution_id in (eid, child):
+            assert (await attributes(env, execution_id)).get(WORKFLOW_NAME) is None
+            assert await upserts(env, execution_id) == 0

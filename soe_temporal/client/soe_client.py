@@ -118,7 +118,10 @@ class SoeClient:
         continue_as_new_after_events: int | None = None,
         max_state_bytes: int = EngineSettings().max_state_bytes,
         payload_store: PayloadStoreSpec = None,
+        search_attributes: bool = True,
     ) -> None:
+        """``search_attributes=False`` starts executions without SOE's search attributes
+        (their trees too): nothing to find them by, and no upserts to pay for."""
         # The workers' payload store: large contexts and results are read from it.
         self.temporal = soe_temporal_client(client, payload_store)
         self.task_queue = task_queue
@@ -131,6 +134,7 @@ class SoeClient:
         self._broadcaster = Broadcaster(_Channel(self), server_busy)
         # Whether starts carry SOE's search attributes: asked of the server once.
         self._searchable: asyncio.Future[bool] | None = None
+        self._search_attributes_wanted = search_attributes
 
     # -- starting -------------------------------------------------------------------
 
@@ -215,6 +219,8 @@ class SoeClient:
 
     async def _uses_search_attributes(self) -> bool:
         """Whether starts carry SOE's search attributes (asked of the server once)."""
+        if not self._search_attributes_wanted:
+            return False
         if self._searchable is None:
             self._searchable = asyncio.ensure_future(self._ask_search_attributes())
         return await asyncio.shield(self._searchable)
