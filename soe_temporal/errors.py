@@ -104,3 +104,44 @@ class RequestRefusedError(SoeError):
 def _where(failure: dict[str, Any], root: str) -> str:
     execution = failure.get("execution_id")
     return f"child execution '{execution}', " if execution and execution != root else ""
+
+
+# -- soe-ai's names (soe_temporal.soe): a soe-ai caller's ``except`` keeps working --------
+
+
+class WorkflowValidationError(ConfigError):
+    """soe-ai's error for an invalid config or start parameters (``soe.types``); here a
+    :class:`ConfigError`, so soe_temporal's callers catch it as well."""
+
+
+class WorkflowValidationValueError(WorkflowValidationError, ValueError):
+    """A config problem soe-ai reports as ``ValueError`` (YAML that does not parse, an
+    inherit source with nothing to inherit)."""
+
+
+class OperationalValidationError(SoeError):
+    """soe-ai's error (``soe.validation``) for an execution that has no valid state to
+    work on, e.g. signals sent to an unknown execution id."""
+
+
+class UnknownExecutionError(ExecutionNotFoundError, OperationalValidationError):
+    """No execution has this id, said in soe-ai's words (``message``)."""
+
+    def __init__(self, execution_id: str, message: str, namespace: str = "default") -> None:
+        super().__init__(execution_id, namespace)
+        self.args = (message,)
+
+
+class UnsupportedOperationError(SoeError, NotImplementedError):
+    """soe_temporal.soe does not do this (yet); the message says why and what to do."""
+
+
+class UnsupportedWriteError(UnsupportedOperationError):
+    """A backend write that cannot (or cannot yet) reach the executions, which hold the
+    state on Temporal; the message says why and what to do instead."""
+
+
+class SyncCallFromRuntimeLoopError(SoeError, RuntimeError):
+    """A synchronous soe_temporal.soe function was called from a coroutine running on
+    soe_temporal.soe's own event loop (an ``async def`` tool of its in-process worker),
+    where waiting for the answer would block the loop that must produce it."""

@@ -1,0 +1,59 @@
+"""soe-ai 0.1.4's public API on Temporal: change ``soe`` to ``soe_temporal.soe`` in the
+imports and the rest of the code stays as it is.
+
+    from soe_temporal.soe import orchestrate, broadcast_signals, create_all_nodes
+    from soe_temporal.soe.local_backends import create_in_memory_backends
+
+Every function is synchronous, as soe-ai's are: it runs on a background event loop of this
+package (``runtime.py``) and returns once the execution tree is idle. Nodes run on an
+in-process Temporal worker; backends read from the executions.
+"""
+
+from __future__ import annotations
+
+from .backends import TemporalBackends
+from .broker import broadcast_signals, orchestrate
+from .init import create_all_nodes, setup_orchestration
+from .local_backends import LocalBackends, create_in_memory_backends, create_local_backends
+from .nodes import AgentRequest, AgentResponse, ToolNodeConfigurationError, ToolParameterError
+from .types import (
+    Backends,
+    CallLlm,
+    ContextBackend,
+    ContextSchemaBackend,
+    ConversationHistoryBackend,
+    EventTypes,
+    IdentityBackend,
+    SoeError,
+    TelemetryBackend,
+    WorkflowBackend,
+    WorkflowValidationError,
+)
+from .validation import OperationalValidationError
+
+__all__ = [
+    "AgentRequest",
+    "AgentResponse",
+    "Backends",
+    "CallLlm",
+    "ContextBackend",
+    "ContextSchemaBackend",
+    "ConversationHistoryBackend",
+    "EventTypes",
+    "IdentityBackend",
+    "LocalBackends",
+    "OperationalValidationError",
+    "SoeError",
+    "TelemetryBackend",
+    "TemporalBackends",
+    "ToolNodeConfigurationError",
+    "ToolParameterError",
+    "WorkflowBackend",
+    "WorkflowValidationError",
+    "broadcast_signals",
+    "create_all_nodes",
+    "create_in_memory_backends",
+    "create_local_backends",
+    "orchestrate",
+    "setup_orchestration",
+]

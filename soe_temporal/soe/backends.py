@@ -1,0 +1,376 @@
+"""soe-ai's backends object, backed by Temporal executions.
+
+In soe-ai, backends store each execution's state and the engine reads and writes them. On
+Temporal the executions hold their own state, so the six facets *read* from the executions
+(queries), and writes that cannot reach a running execution raise
+:class:`UnsupportedWriteError` saying why. An id these backends did not start (or that is
+not below one they started) answers as soe-ai's storage answers an unknown id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import tempfile
+import uuid
+import weakref
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError
+from temporalio.worker import Worker
+
+from ..client import SoeClient
+from ..errors import ExecutionNotFoundError, UnsupportedOperationError, UnsupportedWriteError
+from ..temporal.payload_store import payload_store_from
+from ..temporal.payloads import CONFIG_QUERY, CONVERSATION_QUERY
+from ..worker import create_worker
+from .runtime import MEMORY_SERVER, run, runtime
+
+T = TypeVar("T")
+_LOG = logging.getLogger(__name__)
+MEMORY_WAIT_TIMEOUT = timedelta(minutes=2)
+FACTORIES = "create_in_memory_backends() (create_local_backends() and create_backends() come next)"
+
+
+class TemporalBackends:
+    """The six facets of soe-ai's backends over Temporal executions, and ``cleanup_all()``.
+
+    Made by the factories only; everything Temporal in it lives on the runtime loop."""
+
+    def __init__(self, *args: Any, _kind: str | None = None, **kwargs: Any) -> None:
+        if _kind is None:
+            raise TypeError(
+                "soe_temporal.soe keeps execution state in Temporal executions, not in "
+                f"backend objects: make backends with {FACTORIES}."
+            )
+        self.kind = _kind
+        self.task_queue = f"soe-mem-{uuid.uuid4().hex[:10]}"
+        self.wait_timeout = MEMORY_WAIT_TIMEOUT
+        self.context = ContextFacet(self)
+        self.workflow = WorkflowFacet(self)
+        self.telemetry = TelemetryFacet(self)
+        self.conversation_history = ConversationHistoryFacet(self)
+        self.context_schema = ContextSchemaFacet(self)
+        self.identity = IdentityFacet(self)
+        # Runtime-loop state.
+        self._client: Client | None = None
+        self._store: tempfile.TemporaryDirectory[str] | None = None
+        self._payload_store: Any = None
+        self._clients: dict[str, SoeClient] = {}
+        self._workers: dict[str, Worker] = {}
+        self._roots: dict[str, str] = {}  # execution id -> its task queue
+        self._lock: asyncio.Lock | None = None
+        _LIVE.add(self)
+        _stop_workers_at_exit()
+
+    def __repr__(self) -> str:
+        return f"<soe_temporal.soe backends kind={self.kind} task_queue={self.task_queue}>"
+
+    # -- runtime-loop side ----------------------------------------------------------
+
+    def _the_lock(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    async def _connect(self) -> Client:
+        async with self._the_lock():
+            if self._client is None:
+                environment = await MEMORY_SERVER.acquire()
+                self._store = tempfile.TemporaryDirectory(prefix="soe-memory-payloads-")
+                self._payload_store = payload_store_from(self._store.name)
+                self._client = environment.client
+            return self._client
+
+    async def soe_client(self, task_queue: str | None = None) -> SoeClient:
+        """A SoeClient on these backends' server and payload store, for ``task_queue``."""
+        client = await self._connect()
+        queue = task_queue or self.task_queue
+        if queue not in self._clients:
+            self._clients[queue] = SoeClient(
+                client, queue, payload_store=self._payload_store, wait_timeout=self.wait_timeout
+            )
+        return self._clients[queue]
+
+    async def serve(self, task_queue: str, node_worker: _NodeWorker | None = None) -> None:
+        """Make sure an in-process worker polls ``task_queue`` (restarted after cleanup)."""
+        client = await self._connect()
+        if task_queue in self._workers:
+            return
+        options = node_worker.options if node_worker is not None else {}
+        worker = create_worker(
+            client, task_queue, payload_store=self._payload_store, tracing=False, **options
+        )
+        await worker.__aenter__()
+        self._workers[task_queue] = worker
+
+    def started(self, execution_id: str, task_queue: str) -> None:
+        self._roots[execution_id] = task_queue
+
+    def forget(self, execution_id: str) -> None:
+        self._roots.pop(execution_id, None)
+
+    def queue_of(self, execution_id: str) -> str | None:
+        """The task queue of the execution's tree if these backends started it (or the
+        execution above it), else None."""
+        for root, queue in list(self._roots.items()):  # written on the runtime loop
+            if execution_id == root or execution_id.startswith(root + "/"):
+                return queue
+        return None
+
+    async def read(
+        self, execution_id: str, reading: Callable[[SoeClient], Awaitable[T]], unknown: T
+    ) -> T:
+        """``reading`` an execution of these backends; ``unknown`` for any other id."""
+        queue = self.queue_of(execution_id) if isinstance(execution_id, str) else None
+        if queue is None:
+            return unknown
+        client = await self.soe_client(queue)
+        try:
+            return await reading(client)
+        except ExecutionNotFoundError:
+            return unknown
+
+    async def _stop_workers(self) -> None:
+        workers, self._workers = list(self._workers.values()), {}
+        for worker in workers:
+            with contextlib.suppress(Exception):
+                await worker.__aexit__(None, None, None)
+
+    async def _cleanup(self) -> None:
+        if self._client is None:
+            return
+        async with self._the_lock():
+            for root, queue in self._roots.items():
+                client = self._clients.get(queue) or SoeClient(
+                    self._client, queue, payload_store=self._payload_store
+                )
+                await _terminate_tree(client, root)
+            self._roots.clear()
+            await self._stop_workers()
+            self._clients.clear()
+            self._client = None
+            if self._store is not None:
+                self._store.cleanup()
+                self._store = None
+            await MEMORY_SERVER.release()
+
+    # -- caller's side --------------------------------------------------------------
+
+    def cleanup_all(self) -> None:
+        """End what these backends started: terminate their executions (and the
+        executions below them), stop their workers, and release the shared test server.
+        Idempotent; the backends stay usable (workers start again on next use)."""
+        run(self._cleanup())
+
+
+# Backends alive in this process: at exit their workers stop (the in-memory server goes
+# with the process, so its executions need no terminating).
+_LIVE: weakref.WeakSet[TemporalBackends] = weakref.WeakSet()
+_AT_EXIT: list[bool] = []
+
+
+def _stop_workers_at_exit() -> None:
+    if not _AT_EXIT:
+        _AT_EXIT.append(True)
+
+        async def stop_workers() -> None:
+            for backends in list(_LIVE):
+                await backends._stop_workers()
+
+        runtime().at_exit.append(stop_workers)
+
+
+async def _terminate_tree(client: SoeClient, execution_id: str) -> None:
+    """Terminate an execution and every execution below it (children first learnt)."""
+    children: list[str] = []
+    try:
+        info = await client.describe(execution_id)
+    except Exception:  # gone already, or no worker to say: terminate what we know
+        info = {"status": "UNKNOWN"}
+    children = list(info.get("children") or [])
+    for child in children:
+        await _terminate_tree(client, child)
+    if info.get("status") in ("RUNNING", "UNKNOWN"):
+        with contextlib.suppress(RPCError, Exception):
+            await client.temporal.get_workflow_handle(execution_id).terminate(reason="cleanup_all")
+
+
+class _NodeWorker:
+    """The callables one ``create_all_nodes`` call serves, and the queue they serve."""
+
+    def __init__(self, task_queue: str, options: Mapping[str, Any]) -> None:
+        self.task_queue = task_queue
+        self.options = dict(options)
+
+
+# -- the facets ---------------------------------------------------------------------------
+
+
+class _Facet:
+    def __init__(self, backends: TemporalBackends) -> None:
+        self._backends = backends
+
+    def _read(
+        self, execution_id: str, reading: Callable[[SoeClient], Awaitable[T]], unknown: T
+    ) -> T:
+        return run(self._backends.read(execution_id, reading, unknown))
+
+    def cleanup_all(self) -> None:
+        """As ``backends.cleanup_all()``: the executions are the storage."""
+        self._backends.cleanup_all()
+
+
+class ContextFacet(_Facet):
+    def get_context(self, id: str) -> dict[str, Any]:
+        """The execution's SOE-shaped context; ``{}`` for an unknown id (as soe-ai)."""
+        return self._read(id, lambda soe: soe.get_context(id), {})
+
+    def save_context(self, id: str, context: dict[str, Any]) -> None:
+        raise UnsupportedWriteError(
+            "context.save_context: the context lives in the running execution on Temporal "
+            "and changes only through its nodes. Replacing it from outside needs a message "
+            "to the execution that soe_temporal does not have yet. Meanwhile send signals "
+            "(broadcast_signals) or start a new execution with "
+            "orchestrate(..., initial_context=...) or inherit_context_from_id."
+        )
+
+
+async def _running(client: SoeClient, execution_id: str) -> bool:
+    info = await client.temporal.get_workflow_handle(execution_id).describe()
+    return info.status == WorkflowExecutionStatus.RUNNING
+
+
+class WorkflowFacet(_Facet):
+    def get_workflows_registry(self, id: str) -> Any:
+        """The workflows the execution runs (after any self-evolution); None if unknown."""
+        return self._read(id, lambda soe: soe.get_workflows(id), None)
+
+    def get_current_workflow_name(self, id: str) -> str:
+        """The execution's current workflow name; ``""`` if unknown."""
+
+        async def name(soe: SoeClient) -> str:
+            return (await soe.describe(id)).get("workflow_name") or ""
+
+        return self._read(id, name, "")
+
+    def save_workflows_registry(self, id: str, workflows: dict[str, Any]) -> None:
+        raise UnsupportedWriteError(
+            "workflow.save_workflows_registry: an execution's workflows are captured when it "
+            "starts and travel in its Temporal history. Change them from inside with the "
+            "soe_inject_workflow / soe_remove_workflow built-ins, or start a new execution "
+            "with the new config (inherit_context_from_id carries the context over)."
+        )
+
+    def save_current_workflow_name(self, id: str, name: str) -> None:
+        raise UnsupportedWriteError(
+            "workflow.save_current_workflow_name: an execution's workflow is fixed when it "
+            "starts (orchestrate's initial_workflow_name); start a new execution to run "
+            "another workflow."
+        )
+
+
+class TelemetryFacet(_Facet):
+    def log_event(self, execution_id: str, event_type: str, **event_data: Any) -> None:
+        raise UnsupportedWriteError(
+            "telemetry.log_event: executions record their own events in their Temporal "
+            "history. Log your own events with logging or OpenTelemetry."
+        )
+
+    def get_events(self, execution_id: str) -> list[dict[str, Any]]:
+        raise UnsupportedOperationError(
+            "telemetry.get_events is not available yet: it will read an execution's events "
+            "back from its Temporal history. Meanwhile the Temporal UI and "
+            "`soe-temporal describe` show what an execution did."
+        )
+
+
+_HISTORY_WRITE = (
+    "the tree's conversation history is kept by its main execution on Temporal and grows "
+    "only with its LLM calls."
+)
+
+
+class ConversationHistoryFacet(_Facet):
+    def get_conversation_history(self, identity: str) -> list[dict[str, Any]]:
+        """The tree's conversation history, keyed by its main execution id; [] if unknown."""
+
+        async def history(soe: SoeClient) -> list[dict[str, Any]]:
+            handle = soe.temporal.get_workflow_handle(identity)
+            if not await _running(soe, identity):
+                return []
+            return await handle.query(CONVERSATION_QUERY, rpc_timeout=soe.query_timeout)
+
+        return self._read(identity, history, [])
+
+    def append_to_conversation_history(self, identity: str, entry: dict[str, Any]) -> None:
+        raise UnsupportedWriteError(
+            f"conversation_history.append_to_conversation_history: {_HISTORY_WRITE}"
+        )
+
+    def save_conversation_history(self, identity: str, history: list[dict[str, Any]]) -> None:
+        raise UnsupportedWriteError(
+            f"conversation_history.save_conversation_history: {_HISTORY_WRITE}"
+        )
+
+    def delete_conversation_history(self, identity: str) -> None:
+        raise UnsupportedWriteError(
+            f"conversation_history.delete_conversation_history: {_HISTORY_WRITE}"
+        )
+
+
+def _config_part(execution_id: str, part: str) -> Callable[[SoeClient], Awaitable[Any]]:
+    async def reading(soe: SoeClient) -> Any:
+        if not await _running(soe, execution_id):
+            return None
+        handle = soe.temporal.get_workflow_handle(execution_id)
+        config = await handle.query(CONFIG_QUERY, rpc_timeout=soe.query_timeout)
+        return config.get(part) or None
+
+    return reading
+
+
+_NOT_YET = (
+    "changing a running execution's {what} needs a message to the execution that "
+    "soe_temporal does not have yet; put them in the config passed to orchestrate()."
+)
+
+
+class ContextSchemaFacet(_Facet):
+    def get_context_schema(self, execution_id: str) -> dict[str, Any] | None:
+        """The execution's context schema; None if it has none or is unknown."""
+        return self._read(execution_id, _config_part(execution_id, "context_schema"), None)
+
+    def save_context_schema(self, execution_id: str, schema: dict[str, Any]) -> None:
+        raise UnsupportedWriteError(
+            "context_schema.save_context_schema: " + _NOT_YET.format(what="context schema")
+        )
+
+    def delete_context_schema(self, execution_id: str) -> bool:
+        raise UnsupportedWriteError(
+            "context_schema.delete_context_schema: " + _NOT_YET.format(what="context schema")
+        )
+
+
+class IdentityFacet(_Facet):
+    def get_identities(self, execution_id: str) -> dict[str, str] | None:
+        """The execution's identities; None if it has none or is unknown."""
+        return self._read(execution_id, _config_part(execution_id, "identities"), None)
+
+    def get_identity(self, execution_id: str, identity_name: str) -> str | None:
+        identities = self.get_identities(execution_id) or {}
+        return identities.get(identity_name)
+
+    def save_identities(self, execution_id: str, identities: dict[str, str]) -> None:
+        raise UnsupportedWriteError(
+            "identity.save_identities: " + _NOT_YET.format(what="identities")
+        )
+
+    def delete_identities(self, execution_id: str) -> bool:
+        raise UnsupportedWriteError(
+            "identity.delete_identities: " + _NOT_YET.format(what="identities")
+        )
