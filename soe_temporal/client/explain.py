@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio.client import WorkflowExecutionDescription, WorkflowExecutionStatus
+from temporalio.client import (
+    RPCTimeoutOrCancelledError,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from ..errors import (
@@ -108,7 +112,11 @@ def server_busy(error: Exception) -> bool:
     execution has as many updates in flight as the server allows (about 10), an update was
     aborted, or an ask ran out of time on its way. Asking again later is safe.
 
-    Under load the server also drops an update that no workflow task picked up in time."""
+    Under load the server also drops an update that no workflow task picked up in time,
+    and lets an update's call run out of time before the workflow took it (temporalio
+    wraps that deadline; the same wrapper for the caller's own cancellation is not busy)."""
+    if isinstance(error, RPCTimeoutOrCancelledError) and isinstance(error.__cause__, RPCError):
+        error = error.__cause__
     if isinstance(error, RPCError) and error.status in (
         RPCStatusCode.UNAVAILABLE,
         RPCStatusCode.RESOURCE_EXHAUSTED,
