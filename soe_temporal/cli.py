@@ -35,7 +35,6 @@ from typing import Any
 
 import yaml
 from temporalio.client import Client
-from temporalio.envconfig import ClientConfig
 
 from .client import SoeClient
 from .client.workers import worker_appears
@@ -60,6 +59,7 @@ from .graph import signal_graph, to_dot, to_mermaid
 from .llm.providers import provider_from_environment
 from .servers.codec import CodecServer
 from .servers.devserver import DevServer, DevServerSettings, port_in_use
+from .temporal.connection import client_connect_options
 from .temporal.payload_store import payload_store_from
 from .temporal.tracing import client_interceptors, traced_client
 from .temporal.tracing import shutdown as shutdown_tracing
@@ -358,20 +358,9 @@ def _connection(args: argparse.Namespace) -> _Connection:
     default config file), then --address and --namespace over it. With no address anywhere:
     the embedded dev server's (localhost:7233 unless SOE_DEV_PORT). An empty variable counts
     as unset."""
-    environment = {name: value for name, value in os.environ.items() if value}
-    try:
-        options: dict[str, Any] = dict(
-            ClientConfig.load_client_connect_config(override_env_vars=environment)
-        )
-    except (RuntimeError, OSError, ValueError) as error:
-        raise ConfigError(
-            f"Cannot read the Temporal client configuration: {error}. Check TEMPORAL_PROFILE, "
-            "TEMPORAL_CONFIG_FILE and the TEMPORAL_* variables."
-        ) from None
-    if getattr(args, "address", None):
-        options["target_host"] = args.address
-    if getattr(args, "namespace", None):
-        options["namespace"] = args.namespace
+    options = client_connect_options(
+        getattr(args, "address", None), getattr(args, "namespace", None)
+    )
     configured = bool(options.get("target_host"))
     if not configured:
         options["target_host"] = DevServerSettings.from_environment().address

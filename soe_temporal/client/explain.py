@@ -18,8 +18,12 @@ from ..errors import (
     RequestRefusedError,
     ServerBusyError,
     WaitTimeoutError,
+    WorkerUnavailableError,
 )
 from ..temporal.payloads import CLOSING_REFUSAL, INVALID_SIGNALS
+
+# The server's answer to a query that no worker can take.
+NO_POLLER = "no poller seen for task queue recently"
 
 
 def explain(
@@ -37,6 +41,13 @@ def explain(
         return ExecutionClosedError(execution_id, "closing")
     if kind == INVALID_SIGNALS:
         return ConfigError(f"Execution '{execution_id}' refused the signals: {message}")
+    if NO_POLLER in message:
+        return WorkerUnavailableError(
+            f"No worker polls task queue '{description.task_queue}', the queue of execution "
+            f"'{execution_id}', so nothing can answer about it. Start one "
+            f"(`soe-temporal worker --task-queue {description.task_queue}`, or create_worker "
+            "with the tools and call_llm the execution was started with)."
+        )
     if server_busy(error):
         return ServerBusyError(
             f"Temporal refused a request about execution '{execution_id}' for the moment "

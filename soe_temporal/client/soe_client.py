@@ -148,8 +148,11 @@ class SoeClient:
         inherit_context_from_id: str | None = None,
         execution_id: str | None = None,
         wait: bool = True,
+        deliver: bool = True,
     ) -> str:
-        """Start an execution (F-API-1); with ``wait``, until it is idle.
+        """Start an execution (F-API-1); with ``wait``, until it is idle. With
+        ``deliver=False`` it starts idle: ``initial_signals`` are checked but left for the
+        caller to broadcast (as soe-ai's broadcast_signals_caller does).
 
         Raises :class:`ConfigError` before anything starts when the parameters or the
         config are invalid, and :class:`NodeFailedError` when a node fails with no failure
@@ -167,7 +170,7 @@ class SoeClient:
         start = SoeWorkflowInput(
             workflow_name=initial_workflow_name,
             registry=resolved.workflows,
-            initial_signals=list(initial_signals),
+            initial_signals=list(initial_signals) if deliver else [],
             initial_context=context,
             identities=resolved.identities,
             context_schema=resolved.context_schema,

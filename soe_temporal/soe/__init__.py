@@ -6,7 +6,9 @@ imports and the rest of the code stays as it is.
 
 Every function is synchronous, as soe-ai's are: it runs on a background event loop of this
 package (``runtime.py``) and returns once the execution tree is idle. Nodes run on an
-in-process Temporal worker; backends read from the executions.
+in-process Temporal worker; backends read from the executions, which live on an in-process
+test server (``create_in_memory_backends``), the embedded dev server with its data in a
+directory (``create_local_backends``) or a running Temporal service (``create_backends``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,12 @@ from __future__ import annotations
 from .backends import TemporalBackends
 from .broker import broadcast_signals, orchestrate
 from .init import create_all_nodes, setup_orchestration
-from .local_backends import LocalBackends, create_in_memory_backends, create_local_backends
+from .local_backends import (
+    LocalBackends,
+    create_backends,
+    create_in_memory_backends,
+    create_local_backends,
+)
 from .nodes import AgentRequest, AgentResponse, ToolNodeConfigurationError, ToolParameterError
 from .types import (
     Backends,
@@ -52,6 +59,7 @@ __all__ = [
     "WorkflowValidationError",
     "broadcast_signals",
     "create_all_nodes",
+    "create_backends",
     "create_in_memory_backends",
     "create_local_backends",
     "orchestrate",

@@ -11,55 +11,72 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
-import tempfile
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.service import RPCError
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from ..client import SoeClient
-from ..errors import ExecutionNotFoundError, UnsupportedOperationError, UnsupportedWriteError
-from ..temporal.payload_store import payload_store_from
+from ..errors import (
+    ExecutionNotFoundError,
+    UnsupportedOperationError,
+    UnsupportedWriteError,
+    WorkerUnavailableError,
+)
 from ..temporal.payloads import CONFIG_QUERY, CONVERSATION_QUERY
 from ..worker import create_worker
-from .runtime import MEMORY_SERVER, run, runtime
+from .runtime import run, runtime
+from .servers import Connection, LocalServer, MemoryServer, RemoteService
+
+DEFAULT_WAIT = timedelta(hours=1)
 
 T = TypeVar("T")
 _LOG = logging.getLogger(__name__)
 MEMORY_WAIT_TIMEOUT = timedelta(minutes=2)
-FACTORIES = "create_in_memory_backends() (create_local_backends() and create_backends() come next)"
+FACTORIES = "create_in_memory_backends(), create_local_backends() or create_backends()"
 
 
 class TemporalBackends:
     """The six facets of soe-ai's backends over Temporal executions, and ``cleanup_all()``.
 
-    Made by the factories only; everything Temporal in it lives on the runtime loop."""
+    Made by the factories only; everything Temporal in it lives on the runtime loop.
+    In-memory backends know only the executions they started (as soe-ai's in-memory
+    backends); local and service backends find any execution of their server."""
 
-    def __init__(self, *args: Any, _kind: str | None = None, **kwargs: Any) -> None:
-        if _kind is None:
+    def __init__(
+        self,
+        *args: Any,
+        _server: MemoryServer | LocalServer | RemoteService | None = None,
+        _task_queue: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if _server is None:
             raise TypeError(
                 "soe_temporal.soe keeps execution state in Temporal executions, not in "
                 f"backend objects: make backends with {FACTORIES}."
             )
-        self.kind = _kind
-        self.task_queue = f"soe-mem-{uuid.uuid4().hex[:10]}"
-        self.wait_timeout = MEMORY_WAIT_TIMEOUT
+        self.server = _server
+        self.kind = _server.kind
+        self.task_queue = _task_queue or f"soe-mem-{uuid.uuid4().hex[:10]}"
+        self.wait_timeout = MEMORY_WAIT_TIMEOUT if self.kind == "memory" else DEFAULT_WAIT
         self.context = ContextFacet(self)
         self.workflow = WorkflowFacet(self)
         self.telemetry = TelemetryFacet(self)
         self.conversation_history = ConversationHistoryFacet(self)
         self.context_schema = ContextSchemaFacet(self)
         self.identity = IdentityFacet(self)
+        # The node sets made from these backends, by the task queue each is served on.
+        self.node_sets: dict[str, _NodeWorker] = {}
         # Runtime-loop state.
-        self._client: Client | None = None
-        self._store: tempfile.TemporaryDirectory[str] | None = None
-        self._payload_store: Any = None
+        self._connection: Connection | None = None
         self._clients: dict[str, SoeClient] = {}
         self._workers: dict[str, Worker] = {}
         self._roots: dict[str, str] = {}  # execution id -> its task queue
@@ -68,7 +85,32 @@ class TemporalBackends:
         _stop_workers_at_exit()
 
     def __repr__(self) -> str:
-        return f"<soe_temporal.soe backends kind={self.kind} task_queue={self.task_queue}>"
+        return (
+            f"<soe_temporal.soe backends on {self.server.describe()}, task queue {self.task_queue}>"
+        )
+
+    @property
+    def address(self) -> str:
+        """The Temporal server's address (local and service backends), for the
+        ``temporal`` CLI and ``soe-temporal``; empty for in-memory backends."""
+        return getattr(self.server, "address", "")
+
+    # -- node sets ------------------------------------------------------------------
+
+    def add_node_set(self, options: Mapping[str, Any], node_types: list[str]) -> _NodeWorker:
+        """A node set's worker, on a task queue named after what it serves (node types,
+        tool names), so the same script run again serves the queue its executions wait
+        on; a second, different set with the same names in this process gets a number."""
+        tools = sorted(options.get("tools_registry") or {})
+        digest = hashlib.sha256(json.dumps([sorted(node_types), tools]).encode()).hexdigest()
+        base = f"{self.task_queue}-nodes-{digest[:10]}"
+        queue, number = base, 1
+        while queue in self.node_sets:
+            number += 1
+            queue = f"{base}-{number}"
+        node_worker = _NodeWorker(queue, options)
+        self.node_sets[queue] = node_worker
+        return node_worker
 
     # -- runtime-loop side ----------------------------------------------------------
 
@@ -77,33 +119,42 @@ class TemporalBackends:
             self._lock = asyncio.Lock()
         return self._lock
 
-    async def _connect(self) -> Client:
+    async def _connect(self) -> Connection:
         async with self._the_lock():
-            if self._client is None:
-                environment = await MEMORY_SERVER.acquire()
-                self._store = tempfile.TemporaryDirectory(prefix="soe-memory-payloads-")
-                self._payload_store = payload_store_from(self._store.name)
-                self._client = environment.client
-            return self._client
+            if self._connection is None:
+                self._connection = await self.server.connect()
+            return self._connection
 
     async def soe_client(self, task_queue: str | None = None) -> SoeClient:
         """A SoeClient on these backends' server and payload store, for ``task_queue``."""
-        client = await self._connect()
+        connection = await self._connect()
         queue = task_queue or self.task_queue
         if queue not in self._clients:
             self._clients[queue] = SoeClient(
-                client, queue, payload_store=self._payload_store, wait_timeout=self.wait_timeout
+                connection.client,
+                queue,
+                payload_store=connection.payload_store,
+                wait_timeout=self.wait_timeout,
             )
         return self._clients[queue]
 
-    async def serve(self, task_queue: str, node_worker: _NodeWorker | None = None) -> None:
-        """Make sure an in-process worker polls ``task_queue`` (restarted after cleanup)."""
-        client = await self._connect()
+    async def serve(self, task_queue: str) -> None:
+        """Make sure an in-process worker polls ``task_queue`` when these backends serve
+        it: a node set's queue, or the plain queue of in-memory and local backends (a
+        service's own workers serve its queue). Restarted after cleanup."""
+        node_worker = self.node_sets.get(task_queue)
+        if node_worker is None and (task_queue != self.task_queue or self.kind == "service"):
+            return
+        connection = await self._connect()
         if task_queue in self._workers:
             return
         options = node_worker.options if node_worker is not None else {}
         worker = create_worker(
-            client, task_queue, payload_store=self._payload_store, tracing=False, **options
+            connection.client,
+            task_queue,
+            payload_store=connection.payload_store,
+            tracing=False,
+            **options,
         )
         await worker.__aenter__()
         self._workers[task_queue] = worker
@@ -114,26 +165,59 @@ class TemporalBackends:
     def forget(self, execution_id: str) -> None:
         self._roots.pop(execution_id, None)
 
-    def queue_of(self, execution_id: str) -> str | None:
-        """The task queue of the execution's tree if these backends started it (or the
-        execution above it), else None."""
+    def _started_queue(self, execution_id: str) -> str | None:
         for root, queue in list(self._roots.items()):  # written on the runtime loop
             if execution_id == root or execution_id.startswith(root + "/"):
                 return queue
         return None
 
+    async def locate(self, execution_id: Any) -> str | None:
+        """The task queue of the execution, or None when these backends do not know it:
+        in-memory backends know the trees they started, the others every execution of
+        their server."""
+        if not isinstance(execution_id, str) or not execution_id:
+            return None
+        queue = self._started_queue(execution_id)
+        if queue is not None or self.kind == "memory":
+            return queue
+        connection = await self._connect()
+        try:
+            info = await connection.client.get_workflow_handle(execution_id).describe()
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+        return info.task_queue
+
     async def read(
         self, execution_id: str, reading: Callable[[SoeClient], Awaitable[T]], unknown: T
     ) -> T:
         """``reading`` an execution of these backends; ``unknown`` for any other id."""
-        queue = self.queue_of(execution_id) if isinstance(execution_id, str) else None
+        queue = await self.locate(execution_id)
         if queue is None:
             return unknown
+        await self.serve(queue)
         client = await self.soe_client(queue)
         try:
             return await reading(client)
         except ExecutionNotFoundError:
             return unknown
+        except WorkerUnavailableError as error:
+            raise self.unserved(execution_id, queue, error) from None
+
+    def unserved(
+        self, execution_id: str, queue: str, error: WorkerUnavailableError
+    ) -> WorkerUnavailableError:
+        """No worker serves the execution's queue: for a node set of an earlier process,
+        say how this one serves it."""
+        if "-nodes-" not in queue:
+            return error
+        return WorkerUnavailableError(
+            f"Execution '{execution_id}' runs on a node set no worker serves now (task "
+            f"queue '{queue}'): its nodes run in the process that serves them. In this "
+            "process, call create_all_nodes(backends, ...) (or setup_orchestration) with "
+            "the call_llm and tools it was started with, then read or signal it."
+        )
 
     async def _stop_workers(self) -> None:
         workers, self._workers = list(self._workers.values()), {}
@@ -142,34 +226,34 @@ class TemporalBackends:
                 await worker.__aexit__(None, None, None)
 
     async def _cleanup(self) -> None:
-        if self._client is None:
+        if self._connection is None:
             return
         async with self._the_lock():
             for root, queue in self._roots.items():
                 client = self._clients.get(queue) or SoeClient(
-                    self._client, queue, payload_store=self._payload_store
+                    self._connection.client,
+                    queue,
+                    payload_store=self._connection.payload_store,
                 )
                 await _terminate_tree(client, root)
             self._roots.clear()
             await self._stop_workers()
             self._clients.clear()
-            self._client = None
-            if self._store is not None:
-                self._store.cleanup()
-                self._store = None
-            await MEMORY_SERVER.release()
+            self._connection = None
+            await self.server.disconnect()
 
     # -- caller's side --------------------------------------------------------------
 
     def cleanup_all(self) -> None:
         """End what these backends started: terminate their executions (and the
-        executions below them), stop their workers, and release the shared test server.
-        Idempotent; the backends stay usable (workers start again on next use)."""
+        executions below them), stop their workers, and release their server (the
+        in-memory and local ones stop when no backends use them). Idempotent; the
+        backends stay usable (the server and workers start again on next use)."""
         run(self._cleanup())
 
 
-# Backends alive in this process: at exit their workers stop (the in-memory server goes
-# with the process, so its executions need no terminating).
+# Backends alive in this process: at exit their workers stop (before the servers; the
+# executions stay, waiting for their next signal, as soe-ai's do).
 _LIVE: weakref.WeakSet[TemporalBackends] = weakref.WeakSet()
 _AT_EXIT: list[bool] = []
 

@@ -23,6 +23,7 @@ from ..errors import (
     ExecutionNotFoundError,
     UnknownExecutionError,
     UnsupportedOperationError,
+    WorkerUnavailableError,
     WorkflowValidationError,
     WorkflowValidationValueError,
 )
@@ -150,25 +151,16 @@ def orchestrate(
     NodeFailedError (a RuntimeError) when a node fails with no failure path."""
     refuse_on_runtime_loop()
     owner = _checked_backends(backends)
+    custom_caller: Callable[[str, list[str]], None] | None = None
     if isinstance(broadcast_signals_caller, SoeBroadcastCaller):
-        node_worker: _NodeWorker | None = broadcast_signals_caller.nodes.node_worker
         queue = broadcast_signals_caller.nodes.task_queue
     elif broadcast_signals_caller is None:
-        node_worker, queue = None, owner.task_queue
+        queue = owner.task_queue
     else:
-        raise UnsupportedOperationError(
-            "orchestrate(): a broadcast_signals_caller not made by create_all_nodes() or "
-            "setup_orchestration() is not supported yet (soe_temporal delivers the initial "
-            "signals itself). Pass the caller create_all_nodes() returned."
-        )
-    for source, what, missing in (
-        (inherit_config_from_id, "config", "no workflows registry found"),
-        (inherit_context_from_id, "context", "no context found"),
-    ):
-        if source and owner.queue_of(source) is None:
-            raise UnknownExecutionError(
-                source, f"Cannot inherit {what} from execution '{source}': {missing}"
-            )
+        # soe-ai hands the initial signals to the caller: start the execution on the
+        # latest node set's queue, then let the caller deliver them.
+        custom_caller = broadcast_signals_caller
+        queue = list(owner.node_sets)[-1] if owner.node_sets else owner.task_queue
     in_tool = _in_tool()
     execution_id = (
         str(uuid.uuid5(uuid.NAMESPACE_URL, _tool_request_id("orchestrate")))
@@ -176,9 +168,18 @@ def orchestrate(
         else str(uuid.uuid4())
     )
     waits = (not in_tool) if wait is None else wait
+    signals = list(initial_signals) if isinstance(initial_signals, list) else initial_signals
 
     async def start() -> str:
-        await owner.serve(queue, node_worker)
+        for source, what, missing in (
+            (inherit_config_from_id, "config", "no workflows registry found"),
+            (inherit_context_from_id, "context", "no context found"),
+        ):
+            if source and await owner.locate(source) is None:
+                raise UnknownExecutionError(
+                    source, f"Cannot inherit {what} from execution '{source}': {missing}"
+                )
+        await owner.serve(queue)
         soe = await owner.soe_client(queue)
         owner.started(execution_id, queue)
         try:
@@ -186,12 +187,13 @@ def orchestrate(
                 await soe.orchestrate(
                     config,
                     initial_workflow_name,
-                    list(initial_signals) if isinstance(initial_signals, list) else initial_signals,
+                    signals,
                     initial_context,
                     inherit_config_from_id=inherit_config_from_id,
                     inherit_context_from_id=inherit_context_from_id,
                     execution_id=execution_id,
                     wait=waits,
+                    deliver=custom_caller is None,
                 )
         except WorkflowValidationError as error:
             if in_tool and "already exists" in str(error):
@@ -215,7 +217,10 @@ def orchestrate(
             raise
         return execution_id
 
-    return run(start())
+    run(start())
+    if custom_caller is not None and signals:
+        custom_caller(execution_id, list(signals))
+    return execution_id
 
 
 def broadcast_signals(
@@ -250,30 +255,26 @@ def broadcast_signals(
     in_tool = _in_tool()
     request_id = _tool_request_id("signals") if in_tool else None
     waits = (not in_tool) if wait is None else wait
-    queue = owner.queue_of(target) if isinstance(target, str) else None
-    if queue is None:
-        raise UnknownExecutionError(str(target), NO_CONTEXT.format(id=target))
-    node_worker = nodes.node_worker if isinstance(nodes, SoeNodes) else None
+    sent = list(signals) if isinstance(signals, list) else signals
 
     async def send() -> None:
-        if node_worker is not None and node_worker.task_queue == queue:
-            await owner.serve(queue, node_worker)
+        queue = await owner.locate(target)
+        if queue is None:
+            raise UnknownExecutionError(str(target), NO_CONTEXT.format(id=target))
+        await owner.serve(queue)
         soe = await owner.soe_client(queue)
         try:
             with soe_ai_errors():
-                await soe.broadcast_signals(
-                    target,
-                    list(signals) if isinstance(signals, list) else signals,  # type: ignore[arg-type]
-                    wait=waits,
-                    request_id=request_id,
-                )
+                await soe.broadcast_signals(target, sent, wait=waits, request_id=request_id)  # type: ignore[arg-type]
         except ExecutionNotFoundError:
             raise UnknownExecutionError(target, NO_CONTEXT.format(id=target)) from None
+        except WorkerUnavailableError as error:
+            raise owner.unserved(target, queue, error) from None
         if waits:
             # soe-ai forwards a child's signals to its parent within the call: wait for
             # the whole tree the execution belongs to.
             main_id = (await soe.describe(target)).get("main_execution_id")
-            if main_id and main_id != target and owner.queue_of(main_id):
+            if main_id and main_id != target and await owner.locate(main_id):
                 await soe.wait_idle(main_id)
 
     run(send())

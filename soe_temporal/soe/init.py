@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..tools.registry import normalize_registry
-from .backends import TemporalBackends, _NodeWorker
+from .backends import TemporalBackends
 from .broker import (
     SoeBroadcastCaller,
     SoeNodes,
@@ -41,11 +40,10 @@ def create_all_nodes(
         node_types += ["llm", "agent"]
     if tools_registry is not None:
         node_types.append("tool")
-    node_worker = _NodeWorker(
-        f"{owner.task_queue}-nodes-{uuid.uuid4().hex[:6]}",
-        {"call_llm": call_llm, "tools_registry": tools_registry},
+    node_worker = owner.add_node_set(
+        {"call_llm": call_llm, "tools_registry": tools_registry}, node_types
     )
-    run(owner.serve(node_worker.task_queue, node_worker))
+    run(owner.serve(node_worker.task_queue))
     nodes = SoeNodes(owner, node_worker, node_types)
     return nodes, SoeBroadcastCaller(nodes)
 

@@ -18,16 +18,11 @@ import asyncio
 import atexit
 import concurrent.futures
 import logging
-import os
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-from temporalio.testing import WorkflowEnvironment
-
 from ..errors import SyncCallFromRuntimeLoopError
-from ..servers.binaries import test_server_path
-from ..temporal.search_attributes import register_search_attributes
 
 T = TypeVar("T")
 _LOG = logging.getLogger(__name__)
@@ -52,8 +47,9 @@ class _Runtime:
         )
         self.thread.start()
         ready.wait()
-        # Run at exit, in order, before the shared test server stops.
+        # Run at exit, in order: workers (they poll the servers), then the servers.
         self.at_exit: list[Callable[[], Awaitable[None]]] = []
+        self.at_exit_last: list[Callable[[], Awaitable[None]]] = []
 
     def _serve(self, ready: threading.Event) -> None:
         asyncio.set_event_loop(self.loop)
@@ -65,8 +61,7 @@ class _Runtime:
 
     def shutdown(self) -> None:
         async def stop_all() -> None:
-            # Workers first (they poll the server), then the shared server.
-            for stop in [*self.at_exit, MEMORY_SERVER.stop]:
+            for stop in [*self.at_exit, *self.at_exit_last]:
                 try:
                     await stop()
                 except Exception:  # exiting anyway: say it, do not raise
@@ -120,64 +115,3 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
     except BaseException:
         future.cancel()
         raise
-
-
-# -- the shared time-skipping test server (in-memory backends) --------------------------
-
-
-class _MemoryServer:
-    """One time-skipping test server per process, shared by every in-memory backends:
-    started on first need, counted by its users, stopped ``linger`` seconds after the last
-    one leaves (a test suite pays its start once), or at exit. Used on the runtime loop."""
-
-    def __init__(self) -> None:
-        self.environment: WorkflowEnvironment | None = None
-        self.users = 0
-        self._lock: asyncio.Lock | None = None
-        self._stopping: asyncio.TimerHandle | None = None
-
-    def _the_lock(self) -> asyncio.Lock:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        return self._lock
-
-    async def acquire(self) -> WorkflowEnvironment:
-        async with self._the_lock():
-            if self._stopping is not None:
-                self._stopping.cancel()
-                self._stopping = None
-            if self.environment is None:
-                self.environment = await WorkflowEnvironment.start_time_skipping(
-                    test_server_existing_path=test_server_path()
-                )
-                await register_search_attributes(self.environment.client)
-            self.users += 1
-            return self.environment
-
-    async def release(self) -> None:
-        async with self._the_lock():
-            self.users = max(0, self.users - 1)
-            if self.users == 0 and self.environment is not None and self._stopping is None:
-                linger = float(os.environ.get("SOE_MEMORY_SERVER_LINGER", "5"))
-                loop = asyncio.get_running_loop()
-                self._stopping = loop.call_later(
-                    linger, lambda: loop.create_task(self._stop_if_unused())
-                )
-
-    async def _stop_if_unused(self) -> None:
-        async with self._the_lock():
-            self._stopping = None
-            if self.users == 0:
-                await self._shutdown()
-
-    async def stop(self) -> None:
-        async with self._the_lock():
-            await self._shutdown()
-
-    async def _shutdown(self) -> None:
-        environment, self.environment = self.environment, None
-        if environment is not None:
-            await environment.shutdown()
-
-
-MEMORY_SERVER = _MemoryServer()

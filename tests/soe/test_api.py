@@ -189,11 +189,6 @@ def test_setup_orchestration_returns_backends_and_a_working_caller(approval):
         backends.cleanup_all()
 
 
-def test_setup_orchestration_with_local_storage_says_local_backends_come_next(tmp_path):
-    with pytest.raises(NotImplementedError, match="come next"):
-        setup_orchestration(use_local_storage=True, storage_dir=str(tmp_path))
-
-
 def test_unsupported_writes_raise_an_error_that_says_why(backends):
     with pytest.raises(UnsupportedWriteError, match="lives in the running execution"):
         backends.context.save_context("x", {})
@@ -250,9 +245,24 @@ def test_orchestrate_without_a_caller_runs_on_the_backends_own_worker(backends):
     ]
 
 
-def test_a_caller_not_made_by_create_all_nodes_is_refused_with_a_reason(backends, approval):
-    with pytest.raises(UnsupportedOperationError, match="not supported yet"):
-        orchestrate(approval, "waiting_workflow", ["START"], {}, backends, lambda i, s: None)
+def test_orchestrate_hands_the_initial_signals_to_a_callers_own_broadcast_caller(
+    backends, nodes_and_broadcast, approval
+):
+    """soe-ai's orchestrate delivers the initial signals through broadcast_signals_caller:
+    a caller of the user's own (here soe-ai's usual lambda over broadcast_signals) is
+    called with the new id and the signals, on the latest node set's worker."""
+    nodes, _ = nodes_and_broadcast
+    calls = []
+
+    def caller(execution_id, signals):
+        calls.append((execution_id, signals))
+        broadcast_signals(execution_id, signals, nodes, backends)
+
+    execution_id = orchestrate(approval, "waiting_workflow", ["START"], {}, backends, caller)
+    assert calls == [(execution_id, ["START"])]
+    assert backends.context.get_context(execution_id)["__operational__"]["signals"] == WAITING
+    caller(execution_id, ["APPROVED"])
+    assert backends.context.get_context(execution_id)["final_result"]
 
 
 def test_anything_but_soe_temporal_backends_is_refused(approval):

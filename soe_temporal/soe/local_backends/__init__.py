@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
-from .factory import LocalBackends, create_in_memory_backends, create_local_backends
+from .factory import (
+    LocalBackends,
+    create_backends,
+    create_in_memory_backends,
+    create_local_backends,
+)
 
-__all__ = ["LocalBackends", "create_in_memory_backends", "create_local_backends"]
+__all__ = ["LocalBackends", "create_backends", "create_in_memory_backends", "create_local_backends"]
