@@ -58,12 +58,14 @@ from .temporal.payloads import (
     CONTEXT_QUERY,
     CONVERSATION_QUERY,
     HISTORY_APPEND_SIGNAL,
+    INVALID_SAVE,
     INVALID_SIGNALS,
     LAZY_WORKER_OPTIONS_VERSION,
     LLM_ACTIVITY,
     OPTIONS_ONCE_PER_RUN_VERSION,
     READ_HISTORY_ACTIVITY,
     REPLACE_FIELDS_SIGNAL,
+    SAVE_UPDATE,
     SIGNAL_NAME,
     STATUS_QUERY,
     SUMMARY_QUERY,
@@ -80,6 +82,7 @@ from .temporal.payloads import (
     IdleReport,
     LlmCallInput,
     LlmCallResult,
+    SaveRequest,
     SoeWorkflowInput,
     ToolCallInput,
     ToolCallResult,
@@ -309,6 +312,20 @@ class SoeWorkflow:
     def soe_close(self) -> None:
         """Complete the execution once it is idle; its result is the final context."""
         self._closing = True
+
+    @workflow.update(name=SAVE_UPDATE)
+    def soe_save(self, request: SaveRequest) -> None:
+        """soe-ai's backend writes (save_context, save_identities, ...), applied at once:
+        the nodes see them from their next firing."""
+        self._execution.save_state_part(request.part, request.value)
+
+    @soe_save.validator
+    def _validate_save(self, request: SaveRequest) -> None:
+        problem = self._execution.state_part_problem(request.part, request.value)
+        if problem:
+            raise ApplicationError(problem, type=INVALID_SAVE)
+        if self._closing:
+            raise ApplicationError("the execution is closing", type=CLOSING_REFUSAL)
 
     @workflow.query(name=CONTEXT_QUERY)
     def soe_context(self) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from ..errors import (
     WaitTimeoutError,
     WorkerUnavailableError,
 )
-from ..temporal.payloads import CLOSING_REFUSAL, INVALID_SIGNALS
+from ..temporal.payloads import CLOSING_REFUSAL, INVALID_SAVE, INVALID_SIGNALS
 
 # The server's answer to a query that no worker can take.
 NO_POLLER = "no poller seen for task queue recently"
@@ -41,6 +41,8 @@ def explain(
         return ExecutionClosedError(execution_id, "closing")
     if kind == INVALID_SIGNALS:
         return ConfigError(f"Execution '{execution_id}' refused the signals: {message}")
+    if kind == INVALID_SAVE:
+        return ConfigError(f"Execution '{execution_id}' cannot save this: {message}")
     if NO_POLLER in message:
         return WorkerUnavailableError(
             f"No worker polls task queue '{description.task_queue}', the queue of execution "

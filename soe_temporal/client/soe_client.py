@@ -56,6 +56,7 @@ from ..temporal.payloads import (
     CONTEXT_QUERY,
     DEFAULT_TASK_QUEUE,
     MEMO_WORKFLOW,
+    SAVE_UPDATE,
     SIGNAL_NAME,
     STATUS_QUERY,
     WAIT_IDLE_UPDATE,
@@ -63,6 +64,7 @@ from ..temporal.payloads import (
     WORKFLOWS_QUERY,
     BroadcastRequest,
     IdleReport,
+    SaveRequest,
     SoeWorkflowInput,
     WaitRequest,
     WorkflowArguments,
@@ -382,6 +384,39 @@ class SoeClient:
         try:
             await self._bounded(execution_id, closing, budget)
             return await self._bounded(execution_id, handle.result(), budget)
+        except (RPCError, WorkflowUpdateFailedError) as error:
+            raise await self._explain(execution_id, error) from None
+
+    async def save_context(self, execution_id: str, context: Mapping[str, Any]) -> None:
+        """Replace the running execution's context whole, as soe-ai's
+        ``context.save_context`` does: ``context`` in the shape get_context returns (each
+        field the list of its values, ``__operational__``). Its nodes see it from their
+        next firing. Raises ConfigError when the context could not run nodes."""
+        await self._save(execution_id, "context", dict(context))
+
+    async def save_identities(
+        self, execution_id: str, identities: Mapping[str, str] | None
+    ) -> None:
+        """Replace the execution's identities (system prompts by name); None deletes
+        them. Its children started before keep theirs."""
+        await self._save(
+            execution_id, "identities", None if identities is None else dict(identities)
+        )
+
+    async def save_context_schema(
+        self, execution_id: str, schema: Mapping[str, Any] | None
+    ) -> None:
+        """Replace the execution's context schema; None deletes it. Its children
+        started before keep theirs."""
+        await self._save(execution_id, "context_schema", None if schema is None else dict(schema))
+
+    async def _save(self, execution_id: str, part: str, value: Any) -> None:
+        handle = self._handle(execution_id)
+        saving = retrying(
+            lambda: handle.execute_update(SAVE_UPDATE, SaveRequest(part, value)), server_busy
+        )
+        try:
+            await self._bounded(execution_id, saving)
         except (RPCError, WorkflowUpdateFailedError) as error:
             raise await self._explain(execution_id, error) from None
 

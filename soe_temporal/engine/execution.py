@@ -62,6 +62,7 @@ from .operational import (
     main_execution_id,
     record_signals,
 )
+from .saved_state import PARTS, saved_context_problem, saved_mapping_problem
 from .size import json_size
 from .state import (
     EngineSettings,
@@ -422,6 +423,38 @@ class Execution:
             if not is_internal_field(name) and isinstance(history, list):
                 self._state_bytes += json_size(history) - json_size(self.context.get(name, []))
                 self.context[name] = copy.deepcopy(history)
+        self.state.progress += 1
+
+    def state_part_problem(self, part: str, value: Any) -> str | None:
+        """Why a backend write from outside (saved_state.py) cannot replace ``part``
+        (``context``, ``identities`` or ``context_schema``) with ``value``, or None."""
+        if part == "context":
+            problem = saved_context_problem(self.context, value, self.execution_id)
+            if problem is None:
+                size = json_size(value) + json_size(self.state.conversation_history)
+                if size > self.state.settings.max_state_bytes:
+                    problem = (
+                        f"the context would be {size} bytes of state, over the limit of "
+                        f"{self.state.settings.max_state_bytes} (max_state_bytes)"
+                    )
+            return problem
+        if part in ("identities", "context_schema"):
+            return None if value is None else saved_mapping_problem(part, value)
+        return f"an execution saves only {', '.join(PARTS)}, not '{part}'"
+
+    def save_state_part(self, part: str, value: Any) -> None:
+        """Replace ``part`` whole with ``value`` (``None`` deletes identities or the
+        context schema); raises ValueError when ``state_part_problem`` says why not."""
+        problem = self.state_part_problem(part, value)
+        if problem is not None:
+            raise ValueError(problem)
+        if part == "context":
+            # In place: snapshots and frames hold this mapping.
+            self.context.clear()
+            self.context.update(copy.deepcopy(value))
+            self._state_bytes = json_size(self.context) + json_size(self.state.conversation_history)
+        else:
+            setattr(self.state, part, copy.deepcopy(value) if value is not None else {})
         self.state.progress += 1
 
     def reject_input(self, message: str, problem: str, payload: str) -> RejectedInput:

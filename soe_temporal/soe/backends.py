@@ -2,7 +2,8 @@
 
 In soe-ai, backends store each execution's state and the engine reads and writes them. On
 Temporal the executions hold their own state, so the six facets *read* from the executions
-(queries), and writes that cannot reach a running execution raise
+(queries); the writes that make sense on a running execution (a context, identities, a
+context schema) reach it as a message (an update), and the others raise
 :class:`UnsupportedWriteError` saying why. An id these backends did not start (or that is
 not below one they started) answers as soe-ai's storage answers an unknown id.
 """
@@ -16,7 +17,7 @@ import json
 import logging
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -26,10 +27,13 @@ from temporalio.worker import Worker
 
 from ..client import SoeClient
 from ..errors import (
+    ConfigError,
     ExecutionNotFoundError,
+    UnknownExecutionError,
     UnsupportedOperationError,
     UnsupportedWriteError,
     WorkerUnavailableError,
+    WorkflowValidationError,
 )
 from ..temporal.payloads import CONFIG_QUERY, CONVERSATION_QUERY
 from ..worker import create_worker
@@ -205,6 +209,25 @@ class TemporalBackends:
         except WorkerUnavailableError as error:
             raise self.unserved(execution_id, queue, error) from None
 
+    async def write(
+        self, execution_id: str, writing: Callable[[SoeClient], Awaitable[None]], what: str
+    ) -> None:
+        """``writing`` to a running execution of these backends, as a message to it."""
+        queue = await self.locate(execution_id)
+        if queue is None:
+            raise UnknownExecutionError(
+                str(execution_id),
+                f"Cannot save {what} for execution '{execution_id}': these backends know no "
+                "such execution. On Temporal an execution's state lives in the execution: "
+                "start one with orchestrate(..., initial_context=...).",
+            )
+        await self.serve(queue)
+        client = await self.soe_client(queue)
+        try:
+            await writing(client)
+        except WorkerUnavailableError as error:
+            raise self.unserved(execution_id, queue, error) from None
+
     def unserved(
         self, execution_id: str, queue: str, error: WorkerUnavailableError
     ) -> WorkerUnavailableError:
@@ -304,6 +327,11 @@ class _Facet:
     ) -> T:
         return run(self._backends.read(execution_id, reading, unknown))
 
+    def _write(
+        self, execution_id: str, writing: Callable[[SoeClient], Awaitable[None]], what: str
+    ) -> None:
+        run(self._backends.write(execution_id, writing, what))
+
     def cleanup_all(self) -> None:
         """As ``backends.cleanup_all()``: the executions are the storage."""
         self._backends.cleanup_all()
@@ -315,13 +343,11 @@ class ContextFacet(_Facet):
         return self._read(id, lambda soe: soe.get_context(id), {})
 
     def save_context(self, id: str, context: dict[str, Any]) -> None:
-        raise UnsupportedWriteError(
-            "context.save_context: the context lives in the running execution on Temporal "
-            "and changes only through its nodes. Replacing it from outside needs a message "
-            "to the execution that soe_temporal does not have yet. Meanwhile send signals "
-            "(broadcast_signals) or start a new execution with "
-            "orchestrate(..., initial_context=...) or inherit_context_from_id."
-        )
+        """Replace the running execution's context whole (a message to it; its nodes see
+        it from their next firing). The context keeps SOE's stored shape, as get_context
+        returns it; one that could not run nodes raises WorkflowValidationError."""
+        with soe_ai_write_errors():
+            self._write(id, lambda soe: soe.save_context(id, context), "a context")
 
 
 async def _running(client: SoeClient, execution_id: str) -> bool:
@@ -418,26 +444,30 @@ def _config_part(execution_id: str, part: str) -> Callable[[SoeClient], Awaitabl
     return reading
 
 
-_NOT_YET = (
-    "changing a running execution's {what} needs a message to the execution that "
-    "soe_temporal does not have yet; put them in the config passed to orchestrate()."
-)
-
-
 class ContextSchemaFacet(_Facet):
     def get_context_schema(self, execution_id: str) -> dict[str, Any] | None:
         """The execution's context schema; None if it has none or is unknown."""
         return self._read(execution_id, _config_part(execution_id, "context_schema"), None)
 
     def save_context_schema(self, execution_id: str, schema: dict[str, Any]) -> None:
-        raise UnsupportedWriteError(
-            "context_schema.save_context_schema: " + _NOT_YET.format(what="context schema")
-        )
+        """Replace the running execution's context schema (a message to it; children
+        started before keep theirs)."""
+        with soe_ai_write_errors():
+            self._write(
+                execution_id,
+                lambda soe: soe.save_context_schema(execution_id, schema),
+                "a context schema",
+            )
 
     def delete_context_schema(self, execution_id: str) -> bool:
-        raise UnsupportedWriteError(
-            "context_schema.delete_context_schema: " + _NOT_YET.format(what="context schema")
+        """Delete the execution's context schema; whether it had one."""
+        had = bool(self.get_context_schema(execution_id))
+        self._write(
+            execution_id,
+            lambda soe: soe.save_context_schema(execution_id, None),
+            "a context schema",
         )
+        return had
 
 
 class IdentityFacet(_Facet):
@@ -450,11 +480,26 @@ class IdentityFacet(_Facet):
         return identities.get(identity_name)
 
     def save_identities(self, execution_id: str, identities: dict[str, str]) -> None:
-        raise UnsupportedWriteError(
-            "identity.save_identities: " + _NOT_YET.format(what="identities")
-        )
+        """Replace the running execution's identities (a message to it; children started
+        before keep theirs)."""
+        with soe_ai_write_errors():
+            self._write(
+                execution_id,
+                lambda soe: soe.save_identities(execution_id, identities),
+                "identities",
+            )
 
     def delete_identities(self, execution_id: str) -> bool:
-        raise UnsupportedWriteError(
-            "identity.delete_identities: " + _NOT_YET.format(what="identities")
-        )
+        """Delete the execution's identities; whether it had any."""
+        had = bool(self.get_identities(execution_id))
+        self._write(execution_id, lambda soe: soe.save_identities(execution_id, None), "identities")
+        return had
+
+
+@contextlib.contextmanager
+def soe_ai_write_errors() -> Iterator[None]:
+    """A write the execution refuses (a ConfigError) as soe-ai's validation error."""
+    try:
+        yield
+    except ConfigError as error:
+        raise WorkflowValidationError(str(error)) from None

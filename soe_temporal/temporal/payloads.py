@@ -33,6 +33,7 @@ WORKER_OPTIONS_ACTIVITY = "soe.worker_options"
 BROADCAST_UPDATE = "soe_broadcast"
 WAIT_IDLE_UPDATE = "soe_wait_idle"
 CLOSE_UPDATE = "soe_close"
+SAVE_UPDATE = "soe_save"
 CONTEXT_QUERY = "soe_context"
 WORKFLOWS_QUERY = "soe_workflows"
 CONFIG_QUERY = "soe_config"
@@ -76,6 +77,7 @@ LLM_CALL_ERROR = "LlmCallError"
 # are not a list of names.
 CLOSING_REFUSAL = "Closing"
 INVALID_SIGNALS = "InvalidSignals"
+INVALID_SAVE = "InvalidSave"
 
 # Memo keys: what describe() shows of an execution, even once it is closed.
 MEMO_WORKFLOW = "soe_workflow_name"
@@ -349,6 +351,17 @@ class BroadcastRequest:
     signals: list[str]
     wait: bool = True
     request_id: str | None = None
+
+
+@dataclass
+class SaveRequest:
+    """A backend write from outside (soe-ai's ``save_context``, ``save_identities``,
+    ``save_context_schema`` and their deletes): ``part`` replaced whole by ``value``
+    (``None`` deletes identities or the context schema)."""
+
+    part: str
+    value: Any = None
+    version: int = 1
 
 
 @dataclass

@@ -320,6 +320,18 @@ async def compact_start(env: SoeTestEnvironment) -> str:
     return middle
 
 
+async def saved_state(env: SoeTestEnvironment) -> str:
+    """The soe_save update (soe-ai's backend writes): a context saved with one field more,
+    identities and a context schema saved, then a signal that reads the saved field."""
+    eid = await env.soe.orchestrate(EXAMPLES / "approval.yaml", "waiting_workflow", ["START"], {})
+    context = await env.soe.get_context(eid)
+    await env.soe.save_context(eid, {**context, "approver": ["ops"]})
+    await env.soe.save_identities(eid, {"reviewer": "You review requests."})
+    await env.soe.save_context_schema(eid, {"approver": {"type": "string"}})
+    await env.soe.broadcast_signals(eid, ["APPROVED"])
+    return eid
+
+
 SCENARIOS: dict[str, Scenario] = {
     "approval": approval,
     "notify": notify,
@@ -335,6 +347,7 @@ SCENARIOS: dict[str, Scenario] = {
     "stored_payloads": stored_payloads,
     "config_claim": config_claim,
     "compact_start": compact_start,
+    "saved_state": saved_state,
 }
 
 

@@ -190,16 +190,12 @@ def test_setup_orchestration_returns_backends_and_a_working_caller(approval):
 
 
 def test_unsupported_writes_raise_an_error_that_says_why(backends):
-    with pytest.raises(UnsupportedWriteError, match="lives in the running execution"):
-        backends.context.save_context("x", {})
     with pytest.raises(UnsupportedWriteError, match="captured when it starts"):
         backends.workflow.save_workflows_registry("x", {})
     with pytest.raises(UnsupportedWriteError, match="record their own events"):
         backends.telemetry.log_event("x", "custom")
     with pytest.raises(UnsupportedWriteError, match="main execution"):
         backends.conversation_history.append_to_conversation_history("x", {})
-    with pytest.raises(NotImplementedError):
-        backends.identity.save_identities("x", {})
 
 
 def test_telemetry_get_events_says_it_comes_later(backends):
