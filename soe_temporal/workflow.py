@@ -38,7 +38,7 @@ from .engine.commands import (
 )
 from .engine.context import PARENT
 from .engine.signals import read_external_signals, signal_list_problem
-from .engine.state import ToolFacts
+from .engine.state import VALIDATION_ERROR, ToolFacts
 from .temporal.activity_options import (
     DEFAULT_LLM_OPTIONS,
     DEFAULT_TOOL_OPTIONS,
@@ -859,7 +859,10 @@ def _failed_tool_outcome(call: CallTool, error: ActivityError, known: ToolOption
             max_retries=details.max_retries,
             failure_signal=details.failure_signal,
             final=cause.type == TOOL_RESULT_INVALID,
-            exception_type=details.exception_type,
+            # F-API-8: an unknown tool at run time is soe-ai's WorkflowValidationError.
+            exception_type=VALIDATION_ERROR
+            if cause.type == TOOL_NOT_FOUND
+            else details.exception_type,
         )
     # Temporal gave up (timeouts, lost workers): one failed SOE attempt.
     return ToolOutcome(

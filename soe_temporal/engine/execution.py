@@ -562,15 +562,27 @@ class Execution:
             self._owed_to_parent().updates.append((field_name, copy.deepcopy(value)))
 
     def fail_node(
-        self, firing: Firing, error: str, handled: bool = False, failure_signal: str | None = None
+        self,
+        firing: Firing,
+        error: str,
+        handled: bool = False,
+        failure_signal: str | None = None,
+        error_type: str = "",
     ) -> None:
-        """A node error: counted (F-OPS-5), logged, listed with the failures; its failure
+        """A node error: counted (F-OPS-5), logged, listed with the failures (with the
+        name of the exception soe-ai would raise, ``error_type``, when known); its failure
         signal, if it has one, goes out on the node's cascade."""
         count_error(self.context)
         self.record(NodeErrored(firing.node_name, firing.config.get("node_type"), error, handled))
         self.state.failures.append(
             NodeFailure(
-                firing.workflow_name, firing.node_name, error, firing.cascade, handled, self.clock()
+                firing.workflow_name,
+                firing.node_name,
+                error,
+                firing.cascade,
+                handled,
+                self.clock(),
+                error_type,
             )
         )
         del self.state.failures[:-FAILURES_KEPT]
@@ -740,6 +752,7 @@ class Execution:
             firing,
             f"Workflow '{firing.workflow_name}', node '{firing.node_name}' failed: "
             f"{type(error).__name__}: {error}",
+            error_type=type(error).__name__,
         )
 
     def _may_fire(self, firing: Firing) -> bool:

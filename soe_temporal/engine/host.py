@@ -108,7 +108,12 @@ class NodeHost(Protocol):
     def write_output(self, field_name: str, value: Any) -> None: ...
 
     def fail_node(
-        self, firing: Firing, error: str, handled: bool = False, failure_signal: str | None = None
+        self,
+        firing: Firing,
+        error: str,
+        handled: bool = False,
+        failure_signal: str | None = None,
+        error_type: str = "",
     ) -> None: ...
 
     def record(self, event: Event) -> None: ...

@@ -62,6 +62,11 @@ class PendingBroadcast:
     updates: list[list[Any]] = field(default_factory=list)
 
 
+# NodeFailure.error_type of the failures soe-ai raises as WorkflowValidationError (F-API-8):
+# an unknown tool at run time, a child workflow that does not exist.
+VALIDATION_ERROR = "WorkflowValidationError"
+
+
 @dataclass(slots=True)
 class NodeFailure:
     """A node that failed. ``handled`` when SOE's own failure path took it
@@ -75,6 +80,9 @@ class NodeFailure:
     handled: bool
     # Workflow time of the failure (ISO 8601), so a caller can tell which are new.
     at: str = ""
+    # The exception soe-ai would raise for it (F-API-8), by name: WorkflowValidationError,
+    # ValueError, a built-in's name...; empty when only "a node failed" is known.
+    error_type: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +92,7 @@ class NodeFailure:
             "cascade": self.cascade,
             "handled": self.handled,
             "at": self.at,
+            "error_type": self.error_type,
         }
 
 

@@ -10,6 +10,7 @@ Temporal's retry of the tool counts the call once.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -21,6 +22,7 @@ from temporalio import activity
 from ..errors import (
     ConfigError,
     ExecutionNotFoundError,
+    NodeFailedError,
     UnknownExecutionError,
     UnsupportedOperationError,
     WorkerUnavailableError,
@@ -29,6 +31,7 @@ from ..errors import (
 )
 from ..tool_context import current_call_key
 from .backends import FACTORIES, TemporalBackends, _NodeWorker
+from .nodes import ToolNodeConfigurationError, ToolParameterError
 from .runtime import refuse_on_runtime_loop, run
 
 __all__ = ["SoeBroadcastCaller", "SoeNodes", "broadcast_signals", "orchestrate"]
@@ -42,9 +45,12 @@ NO_CONTEXT = (
 @contextlib.contextmanager
 def soe_ai_errors() -> Iterator[None]:
     """soe_temporal's config errors as soe-ai's: WorkflowValidationError (a ConfigError),
-    and also a ValueError where soe-ai raises one."""
+    and also a ValueError where soe-ai raises one; a node failure also as the exception
+    soe-ai would let escape (``node_failure_as_soe_ai``)."""
     try:
         yield
+    except NodeFailedError as error:
+        raise node_failure_as_soe_ai(error) from None
     except WorkflowValidationError:
         raise
     except ConfigError as error:
@@ -55,6 +61,41 @@ def soe_ai_errors() -> Iterator[None]:
             else WorkflowValidationError
         )
         raise kind(message) from None
+
+
+# What soe-ai raises for a node failure, by NodeFailure.error_type (F-API-8).
+SOE_AI_FAILURE_TYPES: dict[str, type[Exception]] = {
+    "WorkflowValidationError": WorkflowValidationError,
+    "ToolNodeConfigurationError": ToolNodeConfigurationError,
+    "ToolParameterError": ToolParameterError,
+}
+_FAILURE_CLASSES: dict[type[Exception], type[NodeFailedError]] = {}
+
+
+def node_failure_as_soe_ai(error: NodeFailedError) -> NodeFailedError:
+    """The NodeFailedError (a RuntimeError) that is also the exception soe-ai lets
+    escape for the first unhandled failure: WorkflowValidationError for an unknown tool
+    or child workflow, ValueError for an agent's unknown tool, a built-in exception
+    (KeyError, TypeError...) raised inside a node; else the error as it is."""
+    for failure in error.failures:
+        name = failure.get("error_type") or ""
+        kind = SOE_AI_FAILURE_TYPES.get(name) or getattr(builtins, name, None)
+        if not (isinstance(kind, type) and issubclass(kind, Exception)):
+            continue
+        if issubclass(NodeFailedError, kind):
+            return error
+        if kind not in _FAILURE_CLASSES:
+            try:
+                # str() as NodeFailedError's message, whatever the base (KeyError quotes).
+                _FAILURE_CLASSES[kind] = type(
+                    f"NodeFailed{kind.__name__}",
+                    (NodeFailedError, kind),
+                    {"__str__": BaseException.__str__, "__module__": __name__},
+                )
+            except TypeError:  # a built-in whose layout cannot be combined (OSError)
+                return error
+        return _FAILURE_CLASSES[kind](error.execution_id, error.failures)
+    return error
 
 
 class SoeNodes(dict):  # type: ignore[type-arg]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from soe_temporal import ConfigError
+from soe_temporal import ConfigError, NodeFailedError
 from soe_temporal.errors import UnsupportedOperationError, UnsupportedWriteError
 from soe_temporal.soe import (
     OperationalValidationError,
@@ -275,3 +275,37 @@ def test_a_failed_llm_node_escapes_orchestrate_as_a_runtime_error(backends):
                                "prompt": "Hi", "output_field": "answer"}}}  # fmt: skip
     with pytest.raises(RuntimeError, match="model unreachable"):
         orchestrate(config, "main", ["START"], {}, backends, broadcast)
+
+
+def test_an_unknown_tool_at_run_time_escapes_as_workflow_validation_error(backends):
+    """F-API-8 / F-VAL-9: soe-ai raises WorkflowValidationError for a tool node whose
+    tool is neither in the registry nor a built-in; here it is also NodeFailedError."""
+    _, broadcast = create_all_nodes(backends, tools_registry={})
+    config = {"main": {"Use": {"node_type": "tool", "event_triggers": ["START"],
+                               "tool_name": "nowhere"}}}  # fmt: skip
+    with pytest.raises(WorkflowValidationError, match="nowhere") as raised:
+        orchestrate(config, "main", ["START"], {}, backends, broadcast)
+    assert isinstance(raised.value, NodeFailedError)
+
+
+def test_a_missing_child_workflow_escapes_as_workflow_validation_error(backends):
+    """F-VAL-12 applies when a child starts (F-CHILD-5)."""
+    config = {"main": {"Spawn": {"node_type": "child", "event_triggers": ["START"],
+                                 "child_workflow_name": "ghost",
+                                 "child_initial_signals": ["START"]}}}  # fmt: skip
+    with pytest.raises(WorkflowValidationError, match="Workflow 'ghost' not found"):
+        orchestrate(config, "main", ["START"], {}, backends, None)
+
+
+def test_a_built_in_exception_inside_a_node_escapes_as_itself():
+    """F-EXEC-13: what user code raises where SOE does not catch propagates unchanged;
+    the escaping error is that type and NodeFailedError, with its message."""
+    from soe_temporal.soe.broker import node_failure_as_soe_ai
+
+    failure = {"workflow_name": "main", "node_name": "N", "error": "boom", "cascade": 1,
+               "handled": False, "at": "", "error_type": "KeyError"}  # fmt: skip
+    error = node_failure_as_soe_ai(NodeFailedError("exec-1", [failure]))
+    assert isinstance(error, KeyError) and isinstance(error, NodeFailedError)
+    assert str(error).startswith("A node of execution 'exec-1' failed")
+    untyped = NodeFailedError("exec-1", [{**failure, "error_type": ""}])
+    assert node_failure_as_soe_ai(untyped) is untyped

@@ -174,7 +174,7 @@ def fire_agent(host: NodeHost, firing: Firing, conversation: list[dict[str, Any]
             key = agent_tools[name] = name
         if key is None:
             error = f"Tool '{name}' not found in registry or builtins"
-            host.fail_node(firing, error)
+            host.fail_node(firing, error, error_type="ValueError")  # F-API-8
             return NOTHING
         signatures.append(_describe(host, key).signature)
     host.record(

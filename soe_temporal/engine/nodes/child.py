@@ -17,7 +17,7 @@ from ..context import PARENT, accumulated_items, is_internal_field
 from ..emissions import programmatic_emission
 from ..events import ChildrenStarting
 from ..host import NOTHING, Fired, NodeHost
-from ..state import Firing
+from ..state import VALIDATION_ERROR, Firing
 
 
 @dataclass
@@ -62,6 +62,7 @@ def fire_child(host: NodeHost, firing: Firing, conversation: list[dict[str, Any]
             firing,
             f"Workflow '{child_workflow}' not found in config. "
             f"Available workflows: {list(registry)}",
+            error_type=VALIDATION_ERROR,
         )
         return NOTHING
     context = host.context

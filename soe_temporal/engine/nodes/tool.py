@@ -92,7 +92,7 @@ def apply_tool_outcome(
         # failure signal. We keep the execution usable and show the error (DESIGN).
         if output_field:
             host.write_output(output_field, outcome.error)
-        host.fail_node(firing, outcome.error)
+        host.fail_node(firing, outcome.error, error_type=outcome.exception_type)
         return []
 
     if outcome.status == "ok" and output_field and outcome.result is not None:
