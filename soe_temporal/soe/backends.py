@@ -30,7 +30,6 @@ from ..errors import (
     ConfigError,
     ExecutionNotFoundError,
     UnknownExecutionError,
-    UnsupportedOperationError,
     UnsupportedWriteError,
     WorkerUnavailableError,
     WorkflowValidationError,
@@ -39,6 +38,7 @@ from ..temporal.payloads import CONFIG_QUERY, CONVERSATION_QUERY
 from ..worker import create_worker
 from .runtime import run, runtime
 from .servers import Connection, LocalServer, MemoryServer, RemoteService
+from .telemetry import execution_events
 
 DEFAULT_WAIT = timedelta(hours=1)
 
@@ -129,6 +129,10 @@ class TemporalBackends:
                 self._connection = await self.server.connect()
             return self._connection
 
+    def payload_store(self) -> Any:
+        """The payload store of these backends' executions (once connected)."""
+        return self._connection.payload_store if self._connection is not None else None
+
     async def soe_client(self, task_queue: str | None = None) -> SoeClient:
         """A SoeClient on these backends' server and payload store, for ``task_queue``."""
         connection = await self._connect()
@@ -194,13 +198,19 @@ class TemporalBackends:
         return info.task_queue
 
     async def read(
-        self, execution_id: str, reading: Callable[[SoeClient], Awaitable[T]], unknown: T
+        self,
+        execution_id: str,
+        reading: Callable[[SoeClient], Awaitable[T]],
+        unknown: T,
+        needs_worker: bool = True,
     ) -> T:
-        """``reading`` an execution of these backends; ``unknown`` for any other id."""
+        """``reading`` an execution of these backends; ``unknown`` for any other id.
+        ``needs_worker``: the reading asks the execution (a query), not its history."""
         queue = await self.locate(execution_id)
         if queue is None:
             return unknown
-        await self.serve(queue)
+        if needs_worker:
+            await self.serve(queue)
         client = await self.soe_client(queue)
         try:
             return await reading(client)
@@ -327,6 +337,11 @@ class _Facet:
     ) -> T:
         return run(self._backends.read(execution_id, reading, unknown))
 
+    def _read_history(
+        self, execution_id: str, reading: Callable[[SoeClient], Awaitable[T]], unknown: T
+    ) -> T:
+        return run(self._backends.read(execution_id, reading, unknown, needs_worker=False))
+
     def _write(
         self, execution_id: str, writing: Callable[[SoeClient], Awaitable[None]], what: str
     ) -> None:
@@ -392,11 +407,17 @@ class TelemetryFacet(_Facet):
         )
 
     def get_events(self, execution_id: str) -> list[dict[str, Any]]:
-        raise UnsupportedOperationError(
-            "telemetry.get_events is not available yet: it will read an execution's events "
-            "back from its Temporal history. Meanwhile the Temporal UI and "
-            "`soe-temporal describe` show what an execution did."
-        )
+        """Every event the execution recorded, in order, as soe-ai's telemetry stores
+        them (``event_type``, ``timestamp``, ``context``; SOE_SPEC F-TEL): read back by
+        replaying its Temporal history (every run), so the execution keeps no event
+        log. Open and closed executions; ``[]`` for an unknown id."""
+
+        async def events(soe: SoeClient) -> list[dict[str, Any]]:
+            return await execution_events(
+                soe.temporal, execution_id, payload_store=self._backends.payload_store()
+            )
+
+        return self._read_history(execution_id, events, [])
 
 
 _HISTORY_WRITE = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from soe_temporal import ConfigError, NodeFailedError
-from soe_temporal.errors import UnsupportedOperationError, UnsupportedWriteError
+from soe_temporal.errors import UnsupportedWriteError
 from soe_temporal.soe import (
     OperationalValidationError,
     WorkflowValidationError,
@@ -198,9 +198,20 @@ def test_unsupported_writes_raise_an_error_that_says_why(backends):
         backends.conversation_history.append_to_conversation_history("x", {})
 
 
-def test_telemetry_get_events_says_it_comes_later(backends):
-    with pytest.raises(UnsupportedOperationError, match="not available yet"):
-        backends.telemetry.get_events("x")
+def test_telemetry_get_events_reads_the_executions_events_in_order(
+    backends, nodes_and_broadcast, approval
+):
+    """F-TEL: soe-ai's event records (event_type, timestamp, context), read back from the
+    execution's history, including what a later broadcast_signals caused."""
+    _, broadcast = nodes_and_broadcast
+    execution_id = start_approval(backends, broadcast, approval)
+    broadcast(execution_id, ["APPROVED"])
+    events = backends.telemetry.get_events(execution_id)
+    kinds = [event["event_type"] for event in events]
+    assert kinds[0] == "orchestration_start"
+    assert "tool_call" in kinds and kinds.count("signals_broadcast") >= 2
+    assert all(set(event) == {"event_type", "timestamp", "context"} for event in events)
+    assert backends.telemetry.get_events("no-such-id") == []
 
 
 def test_inherit_context_from_an_execution_of_these_backends(

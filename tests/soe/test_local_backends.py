@@ -20,7 +20,7 @@ from soe_temporal.soe import broadcast_signals, create_all_nodes, orchestrate, s
 from soe_temporal.soe.local_backends import create_backends, create_local_backends
 from soe_temporal.soe.servers import StorageDirInUseError
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, exited_cleanly
 
 WAITING = ["START", "WAITING_FOR_APPROVAL"]
 
@@ -59,7 +59,7 @@ def test_an_execution_started_by_one_process_is_continued_by_the_next(tmp_path):
     started = run_python(
         START_AND_EXIT.format(storage=str(tmp_path), config=str(EXAMPLES / "approval.yaml"))
     )
-    assert started.returncode == 0, started.stderr
+    assert exited_cleanly(started), started.stderr
     execution_id = started.stdout.strip().splitlines()[-1]
     assert (tmp_path / "temporal.db").exists()
 
@@ -113,7 +113,7 @@ def test_a_storage_dir_in_use_by_another_process_is_refused_with_its_holder(tmp_
         print(backends.context.get_context("unknown-id"))
         backends.cleanup_all()
     """)
-    assert after.returncode == 0, after.stderr
+    assert exited_cleanly(after), after.stderr
     assert after.stdout.strip() == "{}"
 
 
