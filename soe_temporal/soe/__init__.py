@@ -23,6 +23,7 @@ from .local_backends import (
     create_local_backends,
 )
 from .nodes import AgentRequest, AgentResponse, ToolNodeConfigurationError, ToolParameterError
+from .servers import StorageDirInUseError
 from .types import (
     Backends,
     CallLlm,
@@ -51,6 +52,7 @@ __all__ = [
     "LocalBackends",
     "OperationalValidationError",
     "SoeError",
+    "StorageDirInUseError",
     "TelemetryBackend",
     "TemporalBackends",
     "ToolNodeConfigurationError",
