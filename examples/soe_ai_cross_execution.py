@@ -7,12 +7,8 @@ soe-ai; only the two import lines say ``soe_temporal.soe`` instead of ``soe``. R
 ``python examples/soe_ai_cross_execution.py``.
 
 Inside a tool, ``broadcast_signals`` delivers and returns without waiting for the other
-execution (soe-ai runs it to completion inside the call). The listener is read as soon as
-the notifier's ``orchestrate`` returns, as soe-ai's user would: its signal was delivered
-before the tool returned, its reaction is a router (run as it takes the signal), and
-Temporal answers a read only after that. A listener whose reaction runs a tool or an LLM
-could still be busy at that read: ``soe_temporal.soe`` has no call that waits for another
-execution to be idle without sending it signals.
+execution; the notifier's ``orchestrate`` returns once the listener has reacted too, as
+soe-ai's does, so the listener is read right after it.
 """
 
 from __future__ import annotations

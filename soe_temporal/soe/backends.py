@@ -28,6 +28,7 @@ from temporalio.worker import Worker
 from ..client import SoeClient
 from ..errors import (
     ConfigError,
+    ExecutionClosedError,
     ExecutionNotFoundError,
     UnknownExecutionError,
     UnsupportedWriteError,
@@ -41,6 +42,8 @@ from .servers import Connection, LocalServer, MemoryServer, RemoteService
 from .telemetry import execution_events
 
 DEFAULT_WAIT = timedelta(hours=1)
+# Tools reaching executions whose tools reach others...: how deep a call settles.
+SETTLE_ROUNDS = 100
 
 T = TypeVar("T")
 _LOG = logging.getLogger(__name__)
@@ -84,6 +87,8 @@ class TemporalBackends:
         self._clients: dict[str, SoeClient] = {}
         self._workers: dict[str, Worker] = {}
         self._roots: dict[str, str] = {}  # execution id -> its task queue
+        # Executions that tools of this process signalled or started, not yet waited for.
+        self._reached_by_tools: dict[str, str] = {}
         self._lock: asyncio.Lock | None = None
         _LIVE.add(self)
         _stop_workers_at_exit()
@@ -218,6 +223,23 @@ class TemporalBackends:
             return unknown
         except WorkerUnavailableError as error:
             raise self.unserved(execution_id, queue, error) from None
+
+    def reached_by_tool(self, execution_id: str, queue: str) -> None:
+        """A tool of this process signalled or started ``execution_id`` (without waiting)."""
+        self._reached_by_tools[execution_id] = queue
+
+    async def settle_tool_reach(self, rounds: int = SETTLE_ROUNDS) -> None:
+        """Wait until every execution the tools of this process signalled or started is
+        idle, and those their tools reached in turn: soe-ai's calls return once the
+        signals they caused, in any execution, are processed."""
+        for _ in range(rounds):
+            if not self._reached_by_tools:
+                return
+            reached, self._reached_by_tools = self._reached_by_tools, {}
+            for execution_id, queue in reached.items():
+                soe = await self.soe_client(queue)
+                with contextlib.suppress(ExecutionNotFoundError, ExecutionClosedError):
+                    await soe.wait_idle(execution_id)
 
     async def write(
         self, execution_id: str, writing: Callable[[SoeClient], Awaitable[None]], what: str

@@ -238,6 +238,7 @@ def orchestrate(
                 )
         except WorkflowValidationError as error:
             if in_tool and "already exists" in str(error):
+                owner.reached_by_tool(execution_id, queue)
                 return execution_id  # a retried tool started it the first time
             owner.forget(execution_id)
             raise
@@ -256,6 +257,10 @@ def orchestrate(
                     "context found (no such execution).",
                 ) from None
             raise
+        if in_tool:
+            owner.reached_by_tool(execution_id, queue)
+        elif waits:
+            await owner.settle_tool_reach()
         return execution_id
 
     run(start())
@@ -311,11 +316,15 @@ def broadcast_signals(
             raise UnknownExecutionError(target, NO_CONTEXT.format(id=target)) from None
         except WorkerUnavailableError as error:
             raise owner.unserved(target, queue, error) from None
+        if in_tool:
+            owner.reached_by_tool(target, queue)
         if waits:
             # soe-ai forwards a child's signals to its parent within the call: wait for
             # the whole tree the execution belongs to.
             main_id = (await soe.describe(target)).get("main_execution_id")
             if main_id and main_id != target and await owner.locate(main_id):
                 await soe.wait_idle(main_id)
+            if not in_tool:
+                await owner.settle_tool_reach()
 
     run(send())

@@ -14,15 +14,8 @@ CROSS = (EXAMPLES / "cross_execution.yaml").read_text()
 HEARD = ["START", "LISTENING", "EXTERNAL_EVENT", "HEARD"]
 
 
-def signals_of(backends, execution_id: str, until: list[str], seconds: float = 10) -> list[str]:
-    """The execution's signals once they are ``until`` (the tool's broadcast does not
-    wait, so the listener reacts a moment after the notifier's orchestrate returns)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        signals = backends.context.get_context(execution_id)["__operational__"]["signals"]
-        if signals == until or time.monotonic() > deadline:
-            return signals
-        time.sleep(0.05)
+def signals_of(backends, execution_id: str) -> list[str]:
+    return backends.context.get_context(execution_id)["__operational__"]["signals"]
 
 
 def start(backends, broadcast, workflow: str, context: dict) -> str:
@@ -53,7 +46,7 @@ def test_a_plain_tool_signals_another_execution_without_deadlocking(backends):
     listener = start(backends, broadcast, "listener", {})
     notifier = start(backends, broadcast, "notifier", {"listener_id": listener})
     assert backends.context.get_context(notifier)["receipt"] == [{"notified": True}]
-    assert signals_of(backends, listener, HEARD) == HEARD
+    assert signals_of(backends, listener) == HEARD
 
 
 def test_a_tool_retried_by_temporal_signals_the_other_execution_once(backends):
@@ -80,7 +73,7 @@ def test_a_tool_retried_by_temporal_signals_the_other_execution_once(backends):
     _, broadcast = create_all_nodes(backends, tools_registry=registry)
     listener = start(backends, broadcast, "listener", {})
     start(backends, broadcast, "notifier", {"listener_id": listener})
-    assert signals_of(backends, listener, HEARD) == HEARD
+    assert signals_of(backends, listener) == HEARD
     time.sleep(0.3)  # a second delivery would have landed by now
     assert backends.context.get_context(listener)["__operational__"]["signals"] == HEARD
     assert attempts == [1, 2]  # Temporal did run the tool twice
@@ -115,4 +108,43 @@ def test_orchestrate_from_a_tool_starts_an_execution_and_returns_its_id(backends
     config = {"main": {"Spawn": {"node_type": "tool", "event_triggers": ["START"],
                                  "tool_name": "start_listener", "output_field": "spawned"}}}  # fmt: skip
     orchestrate(config, "main", ["START"], {}, backends, broadcast)
-    assert signals_of(backends, started[0], ["START", "LISTENING"]) == ["START", "LISTENING"]
+    assert signals_of(backends, started[0]) == ["START", "LISTENING"]
+
+
+def test_orchestrate_returns_once_the_execution_a_tool_signalled_has_reacted(backends):
+    """soe-ai's calls return once every signal they caused is processed, in any
+    execution: the listener's reaction (a tool here, which takes a while) is done when
+    the notifier's orchestrate returns, though the tool's own call did not wait."""
+
+    def notify_other_workflow(other_execution_id: str) -> dict:
+        broadcast_signals(
+            execution_id=other_execution_id, signals=["EXTERNAL_EVENT"], backends=backends
+        )
+        return {"notified": True}
+
+    def record_event() -> dict:
+        time.sleep(0.3)
+        return {"recorded": True}
+
+    config = CROSS.replace(
+        """  React:
+    node_type: router
+    event_triggers: [EXTERNAL_EVENT]""",
+        """  React:
+    node_type: tool
+    tool_name: record_event
+    output_field: record
+    event_triggers: [EXTERNAL_EVENT]""",
+    )
+    _, broadcast = create_all_nodes(
+        backends,
+        tools_registry={
+            "notify_other_workflow": notify_other_workflow,
+            "record_event": record_event,
+        },
+    )
+    listener = orchestrate(config, "listener", ["START"], {}, backends, broadcast)
+    orchestrate(config, "notifier", ["START"], {"listener_id": listener}, backends, broadcast)
+    context = backends.context.get_context(listener)
+    assert context["record"] == [{"recorded": True}]
+    assert context["__operational__"]["signals"] == HEARD
