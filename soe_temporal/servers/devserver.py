@@ -8,8 +8,11 @@ goes to ``server.log`` beside its database, so stdout stays free for results.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
+import signal
 import socket
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +25,7 @@ from ..temporal.search_attributes import dev_server_flags
 from .binaries import temporal_cli_path
 
 STARTUP_TIMEOUT_SECONDS = 60
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,14 @@ class DevServerSettings:
     def log_file(self) -> Path:
         folder = self.database.parent if self.database else Path(".soe-temporal")
         return folder / "server.log"
+
+
+def _die_with_parent() -> None:
+    """In the server's process before it runs: end it when the process that started it
+    dies, even by SIGKILL, so that no orphan server keeps the database (and the port)
+    for the next process."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
@@ -92,6 +104,7 @@ class DevServer:
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         self.client = await self._connect()
         return self

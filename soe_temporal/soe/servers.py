@@ -203,6 +203,8 @@ class _DirectoryServer:
         except BaseException:
             self._unlock()
             raise
+        lock_file.write(f"(Temporal server: process {self.server.pid}, {settings.address})\n")
+        lock_file.flush()
         return self
 
     async def stop(self) -> None:

@@ -149,3 +149,57 @@ def test_create_backends_for_an_address_nothing_listens_on_says_so():
     service = create_backends(address="127.0.0.1:1", task_queue="q")
     with pytest.raises(Exception, match="Cannot reach the Temporal service at 127.0.0.1:1"):
         service.context.get_context("x")
+
+
+KILLED_MIDWAY = """
+import os, signal
+from examples.tools import TOOLS
+from soe_temporal.soe import create_all_nodes, orchestrate
+from soe_temporal.soe.local_backends import create_local_backends
+
+backends = create_local_backends({storage!r})
+nodes, broadcast = create_all_nodes(backends, tools_registry=TOOLS)
+print(orchestrate(open({config!r}).read(), "waiting_workflow", ["START"], {{}}, backends, broadcast),
+      flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_killed_process_leaves_no_server_behind_and_the_next_one_continues(tmp_path):
+    """kill -9 of the process: its embedded server ends with it (no orphan holding the
+    database or the port), and the next process on the directory continues the work."""
+    killed = run_python(
+        KILLED_MIDWAY.format(storage=str(tmp_path), config=str(EXAMPLES / "approval.yaml"))
+    )
+    assert killed.returncode == -9
+    execution_id = killed.stdout.strip().splitlines()[-1]
+    lock = (tmp_path / ".lock").read_text()
+    server_pid = int(lock.split("Temporal server: process ")[1].split(",")[0])
+    assert server_gone(server_pid)
+
+    backends = create_local_backends(tmp_path)
+    try:
+        nodes, _ = create_all_nodes(backends, tools_registry=TOOLS)
+        broadcast_signals(execution_id, ["APPROVED"], nodes, backends)
+        assert backends.context.get_context(execution_id)["final_result"]
+    finally:
+        backends.cleanup_all()
+
+
+def server_gone(pid: int, seconds: float = 20.0) -> bool:
+    """Whether process ``pid`` has ended within ``seconds`` (a process's end cannot be
+    awaited from outside it; polled)."""
+    import os
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        with open(f"/proc/{pid}/stat") as stat:  # a zombie has ended too
+            if stat.read().split(") ")[1].startswith("Z"):
+                return True
+        time.sleep(0.1)
+    return False
