@@ -5,7 +5,6 @@ fixture (the embedded dev server, started once per session)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -15,17 +14,11 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from soe_temporal.servers.devserver import DevServer, DevServerSettings
+from soe_temporal.servers.devserver import DevServer, DevServerSettings, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

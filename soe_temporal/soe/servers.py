@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
-import socket
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from ..errors import SoeError
 from ..servers.binaries import test_server_path
-from ..servers.devserver import DevServer, DevServerSettings
+from ..servers.devserver import DevServer, DevServerSettings, free_port
 from ..temporal.connection import client_connect_options
 from ..temporal.payload_store import PayloadStore, payload_store_from
 from ..temporal.search_attributes import register_search_attributes
@@ -155,12 +154,6 @@ class MemoryServer:
 # -- local: the embedded dev server, data in a directory ----------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class StorageDirInUseError(SoeError):
     """Another process runs the embedded Temporal server of this storage directory."""
 
@@ -275,7 +268,8 @@ class RemoteService:
         self, address: str | None, namespace: str | None, payload_store: Any = None
     ) -> None:
         self.options = client_connect_options(address, namespace)
-        self.options.setdefault("target_host", "localhost:7233")
+        # As the CLI: with no address anywhere, the embedded dev server's.
+        self.options.setdefault("target_host", DevServerSettings.from_environment().address)
         self.address = self.options["target_host"]
         self._payload_store = payload_store
         self._client: Client | None = None

@@ -18,6 +18,7 @@ import pytest_asyncio
 from temporalio.api.common.v1 import Payload
 
 from soe_temporal.errors import ConfigError
+from soe_temporal.servers.devserver import free_port
 from soe_temporal.temporal.payload_store import (
     LocalPayloadStore,
     PayloadMissingError,
@@ -87,15 +88,9 @@ async def test_an_execution_s_large_payloads_go_to_the_store_it_is_given(tmp_pat
 # -- S3, on moto's loopback server ----------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest_asyncio.fixture(scope="module")
 async def s3_endpoint() -> AsyncIterator[str]:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "moto_server"), "-p", str(port)],
         stdout=subprocess.DEVNULL,
