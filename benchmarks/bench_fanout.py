@@ -6,7 +6,10 @@ Side by side, in one run, on one embedded dev server (in memory), workers in thi
       timed until the whole tree is idle (orchestrate(wait=True));
   (g) a hand-written parent that starts N child workflows at once; each signals the
       parent, which returns once all have.
-Reports wall time per child, the parent's history (events across its runs), and (f)/(g).
+Each twice: keeping SOE's search attributes (as soe_temporal does by default; the
+hand-written workflows then set and upsert the same ones), and without them. Reports wall
+time and the dev server's own CPU per child, the parent's history (events across its
+runs), and the ratios, run by run.
 
     python -m benchmarks.bench_fanout --children 1000
 """
@@ -23,7 +26,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from benchmarks.hand_written import HandWrittenFanOut, HandWrittenFanOutChild
+from benchmarks.hand_written import HandWrittenFanOut, HandWrittenFanOutChild, searchable_start
 from benchmarks.stats import machine, print_on_dev_server, ratios, server_cpu_seconds, spread
 from soe_temporal import SoeClient, create_worker, load_config
 
@@ -77,7 +80,36 @@ async def history_events(client: Client, workflow_id: str) -> tuple[int, int]:
 async def benchmark(client: Client, children: int, runs: int = 3) -> str:
     soe_queue, hand_queue = f"fan-soe-{uuid.uuid4().hex[:6]}", f"fan-hand-{uuid.uuid4().hex[:6]}"
     config = load_config(fan_out_config(children))
-    soe = SoeClient(client, soe_queue)
+    searchable = SoeClient(client, soe_queue)
+    plain = SoeClient(client, soe_queue, search_attributes=False)
+
+    async def soe(client: SoeClient, workflow_id: str) -> None:
+        await client.orchestrate(
+            config, "parent", ["BEGIN"], {"items": list(range(children))}, execution_id=workflow_id
+        )
+        signals = (await client.get_context(workflow_id))["__operational__"]["signals"]
+        assert signals[-1] == "ALL_DONE", signals[-3:]
+
+    async def hand(workflow_id: str, search_attributes: bool) -> None:
+        await client.execute_workflow(
+            "HandWrittenFanOut",
+            children,
+            id=workflow_id,
+            task_queue=hand_queue,
+            search_attributes=(
+                searchable_start("parent", workflow_id) if search_attributes else None
+            ),
+        )
+
+    variants = {
+        "soe": lambda workflow_id: soe(searchable, workflow_id),
+        "hand": lambda workflow_id: hand(workflow_id, True),
+        "soe_plain": lambda workflow_id: soe(plain, workflow_id),
+        "hand_plain": lambda workflow_id: hand(workflow_id, False),
+    }
+    seconds: dict[str, list[float]] = {name: [] for name in variants}
+    server: dict[str, list[float]] = {name: [] for name in variants}
+    events: dict[str, list[float]] = {name: [] for name in variants}
     async with (
         create_worker(
             client,
@@ -93,42 +125,44 @@ async def benchmark(client: Client, children: int, runs: int = 3) -> str:
             max_cached_workflows=2 * children + 10,
         ),
     ):
-        soe_seconds, hand_seconds, soe_events, hand_events = [], [], [], []
-        soe_server, hand_server = [], []
         for _ in range(runs):
-            soe_id = f"fan-soe-{uuid.uuid4().hex[:6]}"
-            started, server_started = time.perf_counter(), server_cpu_seconds()
-            await soe.orchestrate(
-                config, "parent", ["BEGIN"], {"items": list(range(children))}, execution_id=soe_id
-            )
-            soe_seconds.append(time.perf_counter() - started)
-            soe_server.append(server_cpu_seconds() - server_started)
-            context = await soe.get_context(soe_id)
-            signals = context["__operational__"]["signals"]
-            assert signals[-1] == "ALL_DONE", signals[-3:]
+            for name, run in variants.items():
+                workflow_id = f"fan-{name}-{uuid.uuid4().hex[:6]}"
+                started, server_started = time.perf_counter(), server_cpu_seconds()
+                await run(workflow_id)
+                seconds[name].append(time.perf_counter() - started)
+                server[name].append(server_cpu_seconds() - server_started)
+                events[name].append((await history_events(client, workflow_id))[0])
 
-            hand_id = f"fan-hand-{uuid.uuid4().hex[:6]}"
-            started, server_started = time.perf_counter(), server_cpu_seconds()
-            await client.execute_workflow(
-                "HandWrittenFanOut", children, id=hand_id, task_queue=hand_queue
-            )
-            hand_seconds.append(time.perf_counter() - started)
-            hand_server.append(server_cpu_seconds() - server_started)
-            soe_events.append((await history_events(client, soe_id))[0])
-            hand_events.append((await history_events(client, hand_id))[0])
+    def row(label: str, name: str) -> str:
+        return (
+            f"| {label} | {spread(seconds[name], 1000 / children)} | "
+            f"{spread(server[name], 1000 / children)} | {spread(events[name], digits=0)} |"
+        )
+
+    def ratio_row(label: str, ours: str, theirs: str) -> str:
+        return (
+            f"| {label} | {spread(ratios(seconds[ours], seconds[theirs]))} | "
+            f"{spread(ratios(server[ours], server[theirs]))} | |"
+        )
+
     return "\n".join(
         [
             f"soe_temporal fan-out benchmark: {children} children, min/median/max of {runs} runs",
             f"machine: {machine()}",
             "",
-            f"(f) soe_temporal child node:  {spread(soe_seconds, 1000 / children)} ms/child, "
-            f"parent history {spread(soe_events, digits=0)} events",
-            f"(g) hand-written fan-out:     {spread(hand_seconds, 1000 / children)} ms/child, "
-            f"parent history {spread(hand_events, digits=0)} events",
-            f"ratio (f)/(g): {spread(ratios(soe_seconds, hand_seconds))}",
-            f"the dev server's own CPU per child, ms: (f) {spread(soe_server, 1000 / children)}, "
-            f"(g) {spread(hand_server, 1000 / children)}, "
-            f"ratio {spread(ratios(soe_server, hand_server))}",
+            "| fan-out | wall ms per child | the dev server's own CPU ms per child "
+            "| parent history events |",
+            "|---|---|---|---|",
+            row("soe_temporal (search attributes kept)", "soe"),
+            row("hand-written keeping the same search attributes", "hand"),
+            row("soe_temporal without search attributes", "soe_plain"),
+            row("hand-written without", "hand_plain"),
+            ratio_row("ratio, both keeping search attributes", "soe", "hand"),
+            ratio_row("ratio, neither keeping them", "soe_plain", "hand_plain"),
+            ratio_row(
+                "ratio, soe_temporal keeping them against hand-written without", "soe", "hand_plain"
+            ),
         ]
     )
 

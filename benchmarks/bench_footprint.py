@@ -35,6 +35,7 @@ from benchmarks.hand_written import (
     HandWrittenLocalChainUnsandboxed,
     noop,
     noop_activity,
+    searchable_start,
 )
 from benchmarks.stats import machine, print_on_dev_server, ratios, spread
 from soe_temporal import SoeClient, create_worker, load_config
@@ -100,8 +101,11 @@ async def chains(client: Client, soe: SoeClient, hand_queue: str, nodes: int, ru
     return rows
 
 
-async def idle_memory(client: Client, soe: SoeClient, queue: str, hand_queue: str, waiting: int):
-    """Python memory per cached idle execution: (ours, theirs), bytes."""
+async def idle_memory(
+    client: Client, queue: str, hand_queue: str, waiting: int
+) -> dict[bool, tuple[float, float]]:
+    """Python memory per cached idle execution, bytes: (ours, theirs), keeping SOE's
+    search attributes (True) and without them (False)."""
     config = load_config(WAITING_CONFIG)
 
     async def held(start) -> float:
@@ -121,16 +125,27 @@ async def idle_memory(client: Client, soe: SoeClient, queue: str, hand_queue: st
         tracemalloc.stop()
         return (after - before) / waiting
 
-    async def start_ours() -> None:
-        await soe.orchestrate(config, "waiting", ["START"], {})
+    held_per_kind: dict[bool, tuple[float, float]] = {}
+    for search_attributes in (True, False):
+        soe = SoeClient(client, queue, search_attributes=search_attributes)
 
-    async def start_theirs() -> None:
-        handle = await client.start_workflow(
-            HandWrittenWaiting.run, id=f"fp-w-{uuid.uuid4().hex}", task_queue=hand_queue
-        )
-        await handle.execute_update(HandWrittenWaiting.ready)
+        async def start_ours(soe: SoeClient = soe) -> None:
+            await soe.orchestrate(config, "waiting", ["START"], {})
 
-    return await held(start_ours), await held(start_theirs)
+        async def start_theirs(search_attributes: bool = search_attributes) -> None:
+            workflow_id = f"fp-w-{uuid.uuid4().hex}"
+            handle = await client.start_workflow(
+                HandWrittenWaiting.run,
+                id=workflow_id,
+                task_queue=hand_queue,
+                search_attributes=(
+                    searchable_start("waiting", workflow_id) if search_attributes else None
+                ),
+            )
+            await handle.execute_update(HandWrittenWaiting.ready)
+
+        held_per_kind[search_attributes] = (await held(start_ours), await held(start_theirs))
+    return held_per_kind
 
 
 async def benchmark(client: Client, nodes: list[int], runs: int, waiting: int) -> str:
@@ -166,19 +181,26 @@ async def benchmark(client: Client, nodes: list[int], runs: int, waiting: int) -
                     f"{spread(s['or'], 1e6, 1)} | {spread(s['tr'], 1e6, 1)} | "
                     f"{spread(ratios(s['or'], s['tr']))} |"
                 )
-        ours_memory, theirs_memory = [], []
+        memory: dict[bool, tuple[list[float], list[float]]] = {True: ([], []), False: ([], [])}
         for _ in range(runs):
-            ours, theirs = await idle_memory(client, soe, queue, hand_queue, waiting)
-            ours_memory.append(ours)
-            theirs_memory.append(theirs)
+            for kind, (ours, theirs) in (
+                await idle_memory(client, queue, hand_queue, waiting)
+            ).items():
+                memory[kind][0].append(ours)
+                memory[kind][1].append(theirs)
     lines += [
         "",
-        f"| worker memory per cached idle execution ({waiting} waiting) | ours | hand-written "
-        "| ratio |",
+        f"| worker memory per cached idle execution ({waiting} waiting), KiB (tracemalloc) "
+        "| ours | hand-written | ratio |",
         "|---|---|---|---|",
-        f"| KiB (tracemalloc) | {spread(ours_memory, 1 / 1024, 1)} | "
-        f"{spread(theirs_memory, 1 / 1024, 1)} | {spread(ratios(ours_memory, theirs_memory))} |",
     ]
+    for kind, label in ((True, "both keeping search attributes"), (False, "neither")):
+        ours_memory, theirs_memory = memory[kind]
+        lines.append(
+            f"| {label} | {spread(ours_memory, 1 / 1024, 1)} | "
+            f"{spread(theirs_memory, 1 / 1024, 1)} | "
+            f"{spread(ratios(ours_memory, theirs_memory))} |"
+        )
     return "\n".join(lines)
 
 

@@ -6,7 +6,9 @@ every one of them a signal that triggers a router and a tool node (``broadcast_s
 wait=True)``), against an update to a hand-written workflow whose handler calls the same
 no-op activity. Reported per signal: latency (median of the round), history events, and
 the CPU time of this process (client and workers both run here), min/median/max over the
-rounds, after a round that warms both up. Side by side on one embedded dev server:
+rounds, after a round that warms them up. Each twice: keeping SOE's search attributes (as
+soe_temporal does by default; the hand-written workflow then sets and upserts the same
+ones) and without them. Side by side on one embedded dev server:
 
     python -m benchmarks.bench_signals --executions 2000 --rounds 3
 """
@@ -18,6 +20,7 @@ import asyncio
 import statistics
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,6 +28,7 @@ from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from benchmarks.hand_written import STATUS, searchable_start, upsert_idle
 from benchmarks.stats import machine, print_on_dev_server, ratios, spread
 from soe_temporal import SoeClient, create_worker, load_config
 
@@ -47,19 +51,29 @@ async def noop_activity() -> str:
 
 @workflow.defn(name="HandWrittenWaiting", sandboxed=False)
 class HandWrittenWaiting:
-    """Waits; an update runs the router's decision and the tool, then answers."""
+    """Waits; an update runs the router's decision and the tool, then answers. Started
+    with SOE's search attributes, it keeps them as an SOE execution does: ``running``
+    while the tool runs, then ``idle`` with the turn's signals and the calls counted."""
 
     def __init__(self) -> None:
         self.out: list[str] = []
         self.closing = False
 
+    @property
+    def searchable(self) -> bool:
+        return bool(workflow.info().typed_search_attributes.get(STATUS))
+
     @workflow.update
     async def ping(self) -> int:
+        if self.searchable:
+            workflow.upsert_search_attributes([STATUS.value_set("running")])
         self.out.append(
             await workflow.execute_activity(
                 noop_activity, start_to_close_timeout=timedelta(seconds=30)
             )
         )
+        if self.searchable:
+            upsert_idle(["PING", "WORK"], tool_calls=len(self.out))
         return len(self.out)
 
     @workflow.update
@@ -73,6 +87,8 @@ class HandWrittenWaiting:
 
     @workflow.run
     async def run(self) -> int:
+        if self.searchable:
+            upsert_idle(["START", "WAITING"])
         await workflow.wait_condition(lambda: self.closing and workflow.all_handlers_finished())
         return len(self.out)
 
@@ -110,9 +126,53 @@ async def _round(client: Client, ids: list[str], send, concurrency: int) -> Roun
 
 async def benchmark(client: Client, executions: int, rounds: int, concurrency: int) -> str:
     soe_queue, hand_queue = f"bench-sig-{uuid.uuid4().hex[:6]}", f"bench-hw-{uuid.uuid4().hex[:6]}"
-    soe = SoeClient(client, soe_queue, wait_timeout=timedelta(minutes=10))
     config = load_config(CONFIG)
-    cache = 2 * executions + 100
+    cache = 4 * executions + 100
+    starting = asyncio.Semaphore(concurrency)
+
+    def soe_variant(search_attributes: bool) -> tuple[Callable, Callable]:
+        soe = SoeClient(
+            client,
+            soe_queue,
+            wait_timeout=timedelta(minutes=10),
+            search_attributes=search_attributes,
+        )
+
+        async def start() -> str:
+            async with starting:
+                return await soe.orchestrate(config, "waiting", ["START"], {})
+
+        async def signal(execution_id: str) -> None:
+            await soe.broadcast_signals(execution_id, ["PING"])
+
+        return start, signal
+
+    def hand_variant(search_attributes: bool) -> tuple[Callable, Callable]:
+        async def start() -> str:
+            workflow_id = f"hw-{uuid.uuid4().hex}"
+            async with starting:
+                await client.start_workflow(
+                    HandWrittenWaiting.run,
+                    id=workflow_id,
+                    task_queue=hand_queue,
+                    search_attributes=(
+                        searchable_start("waiting", workflow_id) if search_attributes else None
+                    ),
+                )
+            return workflow_id
+
+        async def update(workflow_id: str) -> None:
+            await client.get_workflow_handle(workflow_id).execute_update(HandWrittenWaiting.ping)
+
+        return start, update
+
+    variants = {
+        "soe": soe_variant(True),
+        "hand": hand_variant(True),
+        "soe_plain": soe_variant(False),
+        "hand_plain": hand_variant(False),
+    }
+    measured: dict[str, list[Round]] = {name: [] for name in variants}
     async with (
         create_worker(client, soe_queue, tools_registry={"noop": noop}, max_cached_workflows=cache),
         Worker(
@@ -123,52 +183,49 @@ async def benchmark(client: Client, executions: int, rounds: int, concurrency: i
             max_cached_workflows=cache,
         ),  # fmt: skip
     ):
-        starting = asyncio.Semaphore(concurrency)
-
-        async def start_soe() -> str:
-            async with starting:
-                return await soe.orchestrate(config, "waiting", ["START"], {})
-
-        async def start_hand() -> str:
-            async with starting:
-                handle = await client.start_workflow(
-                    HandWrittenWaiting.run, id=f"hw-{uuid.uuid4().hex}", task_queue=hand_queue
-                )
-                return handle.id
-
-        ours = list(await asyncio.gather(*(start_soe() for _ in range(executions))))
-        theirs = list(await asyncio.gather(*(start_hand() for _ in range(executions))))
-
-        async def signal_soe(execution_id: str) -> None:
-            await soe.broadcast_signals(execution_id, ["PING"])
-
-        async def update_hand(workflow_id: str) -> None:
-            await client.get_workflow_handle(workflow_id).execute_update(HandWrittenWaiting.ping)
-
-        # A first round warms both up and is dropped: an SOE execution reads its worker's
-        # tool options at its first call (one local activity per run), and both sides'
-        # caches fill.
-        await _round(client, ours, signal_soe, concurrency)
-        await _round(client, theirs, update_hand, concurrency)
-        soe_rounds, hand_rounds = [], []
+        waiting = {
+            name: list(await asyncio.gather(*(start() for _ in range(executions))))
+            for name, (start, _) in variants.items()
+        }
+        # A first round warms them up and is dropped: an SOE execution reads its worker's
+        # tool options at its first call (one local activity per run), and the caches fill.
+        for name, (_, send) in variants.items():
+            await _round(client, waiting[name], send, concurrency)
         for _ in range(rounds):
-            soe_rounds.append(await _round(client, ours, signal_soe, concurrency))
-            hand_rounds.append(await _round(client, theirs, update_hand, concurrency))
-    ratio = ratios([r.latency for r in soe_rounds], [r.latency for r in hand_rounds])
-    cpu_ratio = ratios([r.cpu for r in soe_rounds], [r.cpu for r in hand_rounds])
+            for name, (_, send) in variants.items():
+                measured[name].append(await _round(client, waiting[name], send, concurrency))
+
+    def row(label: str, name: str) -> str:
+        done = measured[name]
+        return (
+            f"| {label} | {spread([r.latency for r in done], 1000, 1)} | "
+            f"{spread([r.events for r in done], digits=1)} | "
+            f"{spread([r.cpu for r in done], 1000, 2)} |"
+        )
+
+    def ratio_row(label: str, ours: str, theirs: str) -> str:
+        latency = ratios([r.latency for r in measured[ours]], [r.latency for r in measured[theirs]])
+        cpu = ratios([r.cpu for r in measured[ours]], [r.cpu for r in measured[theirs]])
+        return f"| {label} | {spread(latency)} | | {spread(cpu)} |"
+
     return "\n".join(
         [
             f"{machine()}; {executions} waiting executions each, {concurrency} signals at a time, "
             f"min/median/max of {rounds} rounds",
-            "| per signal | soe_temporal | hand-written | ratio |",
+            "| per signal | latency to idle, ms | history events "
+            "| CPU of this process (client + worker), ms |",
             "|---|---|---|---|",
-            f"| latency to idle, ms | {spread([r.latency for r in soe_rounds], 1000, 1)} | "
-            f"{spread([r.latency for r in hand_rounds], 1000, 1)} | {spread(ratio, digits=2)} |",
-            f"| history events | {spread([r.events for r in soe_rounds], digits=1)} | "
-            f"{spread([r.events for r in hand_rounds], digits=1)} | |",
-            f"| CPU of this process (client + worker), ms | "
-            f"{spread([r.cpu for r in soe_rounds], 1000, 2)} | "
-            f"{spread([r.cpu for r in hand_rounds], 1000, 2)} | {spread(cpu_ratio, digits=2)} |",
+            row("soe_temporal (search attributes kept)", "soe"),
+            row("hand-written keeping the same search attributes", "hand"),
+            row("soe_temporal without search attributes", "soe_plain"),
+            row("hand-written without", "hand_plain"),
+            ratio_row("ratio, both keeping search attributes", "soe", "hand"),
+            ratio_row("ratio, neither keeping them", "soe_plain", "hand_plain"),
+            ratio_row(
+                "ratio, soe_temporal keeping them against hand-written without",
+                "soe",
+                "hand_plain",
+            ),
         ]
     )
 
