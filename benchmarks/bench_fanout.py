@@ -30,6 +30,8 @@ from benchmarks.hand_written import HandWrittenFanOut, HandWrittenFanOutChild, s
 from benchmarks.stats import machine, print_on_dev_server, ratios, server_cpu_seconds, spread
 from soe_temporal import SoeClient, create_worker, load_config
 
+WARM_UP = 50
+
 
 def fan_out_config(children: int) -> dict[str, Any]:
     return {
@@ -79,21 +81,25 @@ async def history_events(client: Client, workflow_id: str) -> tuple[int, int]:
 
 async def benchmark(client: Client, children: int, runs: int = 3) -> str:
     soe_queue, hand_queue = f"fan-soe-{uuid.uuid4().hex[:6]}", f"fan-hand-{uuid.uuid4().hex[:6]}"
-    config = load_config(fan_out_config(children))
+    configs = {count: load_config(fan_out_config(count)) for count in {WARM_UP, children}}
     searchable = SoeClient(client, soe_queue)
     plain = SoeClient(client, soe_queue, search_attributes=False)
 
-    async def soe(client: SoeClient, workflow_id: str) -> None:
+    async def soe(client: SoeClient, workflow_id: str, count: int) -> None:
         await client.orchestrate(
-            config, "parent", ["BEGIN"], {"items": list(range(children))}, execution_id=workflow_id
+            configs[count],
+            "parent",
+            ["BEGIN"],
+            {"items": list(range(count))},
+            execution_id=workflow_id,
         )
         signals = (await client.get_context(workflow_id))["__operational__"]["signals"]
         assert signals[-1] == "ALL_DONE", signals[-3:]
 
-    async def hand(workflow_id: str, search_attributes: bool) -> None:
+    async def hand(workflow_id: str, search_attributes: bool, count: int) -> None:
         await client.execute_workflow(
             "HandWrittenFanOut",
-            children,
+            count,
             id=workflow_id,
             task_queue=hand_queue,
             search_attributes=(
@@ -102,10 +108,10 @@ async def benchmark(client: Client, children: int, runs: int = 3) -> str:
         )
 
     variants = {
-        "soe": lambda workflow_id: soe(searchable, workflow_id),
-        "hand": lambda workflow_id: hand(workflow_id, True),
-        "soe_plain": lambda workflow_id: soe(plain, workflow_id),
-        "hand_plain": lambda workflow_id: hand(workflow_id, False),
+        "soe": lambda workflow_id, count: soe(searchable, workflow_id, count),
+        "hand": lambda workflow_id, count: hand(workflow_id, True, count),
+        "soe_plain": lambda workflow_id, count: soe(plain, workflow_id, count),
+        "hand_plain": lambda workflow_id, count: hand(workflow_id, False, count),
     }
     seconds: dict[str, list[float]] = {name: [] for name in variants}
     server: dict[str, list[float]] = {name: [] for name in variants}
@@ -125,11 +131,14 @@ async def benchmark(client: Client, children: int, runs: int = 3) -> str:
             max_cached_workflows=2 * children + 10,
         ),
     ):
+        # A small fan-out of each warms the server, the workers and the caches up first.
+        for name, run in variants.items():
+            await run(f"fan-warm-{name}-{uuid.uuid4().hex[:6]}", WARM_UP)
         for _ in range(runs):
             for name, run in variants.items():
                 workflow_id = f"fan-{name}-{uuid.uuid4().hex[:6]}"
                 started, server_started = time.perf_counter(), server_cpu_seconds()
-                await run(workflow_id)
+                await run(workflow_id, children)
                 seconds[name].append(time.perf_counter() - started)
                 server[name].append(server_cpu_seconds() - server_started)
                 events[name].append((await history_events(client, workflow_id))[0])
