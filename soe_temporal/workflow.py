@@ -39,6 +39,7 @@ from .engine.commands import (
 from .engine.context import PARENT
 from .engine.signals import read_external_signals, signal_list_problem
 from .engine.state import VALIDATION_ERROR, ToolFacts
+from .engine.status import RUNNING
 from .temporal.activity_options import (
     DEFAULT_LLM_OPTIONS,
     DEFAULT_TOOL_OPTIONS,
@@ -137,6 +138,7 @@ class SoeWorkflow:
         "_outbox",
         "_stored_heads",
         "_searchable",
+        "_shown_running",
     )
 
     @workflow.init
@@ -188,6 +190,8 @@ class SoeWorkflow:
         # Whether it keeps SOE's search attributes: when its start carried them (a server
         # without them registered would refuse them), as the start event records.
         self._searchable = carries_search_attributes(info.typed_search_attributes)
+        # Whether its search attributes say ``running`` (as its status then does).
+        self._shown_running = False
         if not self._searchable:
             _say_once_how_to_register(info.namespace)
 
@@ -375,10 +379,15 @@ class SoeWorkflow:
         only when one changes: when a turn starts and when it ends."""
         status = self._execution.status(busy=bool(self._outbox), closed=closed)
         workflow.set_current_details(status.details())
-        if self._searchable:
-            updates = changes(workflow.info().typed_search_attributes, status)
-            if updates:
-                workflow.upsert_search_attributes(updates)
+        if not self._searchable:
+            return
+        running = status.status == RUNNING
+        if running and self._shown_running:
+            return  # every call of a turn: nothing to compare, the status is running
+        updates = changes(workflow.info().typed_search_attributes, status)
+        if updates:
+            workflow.upsert_search_attributes(updates)
+        self._shown_running = running
 
     def _log_events(self) -> None:
         """SOE's events since the last step, through the workflow logger (replay-safe),
@@ -704,12 +713,11 @@ class SoeWorkflow:
         self._stored_heads = [*kept, *remembered][-STORED_HEADS_KEPT:]
 
     async def _tool_outcome(self, call: CallTool) -> ToolOutcome:
-        worker_options = await self._options_for(call.temporal)
+        worker_options = self._worker_options
+        if worker_options is None:
+            worker_options = await self._options_for(call.temporal)
         known = worker_options.tools.get(call.tool_name) or ToolOptions()
-        options = merge_options(
-            DEFAULT_TOOL_OPTIONS, worker_options.tool_defaults, known.temporal, call.temporal
-        )
-        plan = plan_activity(options)
+        plan = _tool_plan(worker_options, known, call)
         request = ToolCallInput(
             execution_id=self._execution.state.execution_id,
             workflow_name=call.workflow_name,
@@ -774,6 +782,26 @@ async def _start_call(
         summary=summary,
         **plan.kwargs,
     )
+
+
+def _tool_plan(worker_options: WorkerOptions, known: ToolOptions, call: CallTool) -> ActivityPlan:
+    """How a tool call runs: the same for every call of one tool from nodes with the same
+    ``temporal`` options, so planned once per worker options (which the worker's
+    executions share) instead of once per call."""
+    plans = derived(worker_options, _no_plans)
+    key = (call.tool_name, repr(call.temporal) if call.temporal else "")
+    plan = plans.get(key)
+    if plan is None:
+        plan = plans[key] = plan_activity(
+            merge_options(
+                DEFAULT_TOOL_OPTIONS, worker_options.tool_defaults, known.temporal, call.temporal
+            )
+        )
+    return plan
+
+
+def _no_plans(options: WorkerOptions) -> dict[tuple[str, str], ActivityPlan]:
+    return {}
 
 
 def _tool_facts(options: WorkerOptions) -> dict[str, ToolFacts]:

@@ -41,19 +41,24 @@ def start_tool_call(
     parameter_history: list[Any] | None,
     as_text: bool = False,
 ) -> ToolStart:
+    temporal = firing.config.get("temporal")
+    if tool_name in host.tools or not is_builtin(tool_name):
+        return ToolStart(CallTool(host.new_call_id(), firing.workflow_name, firing.node_name,
+                                  tool_name, 1, parameters, parameter_history, temporal,
+                                  as_text))  # fmt: skip
     call = CallTool("", firing.workflow_name, firing.node_name, tool_name, 1, parameters,
-                    parameter_history, firing.config.get("temporal"), as_text)  # fmt: skip
-    if tool_name not in host.tools and is_builtin(tool_name):
-        try:
-            arguments = builtin_arguments(tool_name, parameters, parameter_history)
-        except ToolParameterError as error:
-            return ToolStart(call, ToolOutcome("setup_failed", error=str(error)))
-        except TypeError as error:
-            return ToolStart(call, ToolOutcome("failed", error=str(error)))
-        if tool_name == CALL_TOOL:
-            return _call_tool(host, call, arguments)
-        if runs_in_workflow(tool_name, arguments, host.execution_id):
-            return ToolStart(call, _run_here(host, tool_name, arguments))
+                    parameter_history, temporal, as_text)  # fmt: skip
+    # A built-in runs here, or as a call like any tool.
+    try:
+        arguments = builtin_arguments(tool_name, parameters, parameter_history)
+    except ToolParameterError as error:
+        return ToolStart(call, ToolOutcome("setup_failed", error=str(error)))
+    except TypeError as error:
+        return ToolStart(call, ToolOutcome("failed", error=str(error)))
+    if tool_name == CALL_TOOL:
+        return _call_tool(host, call, arguments)
+    if runs_in_workflow(tool_name, arguments, host.execution_id):
+        return ToolStart(call, _run_here(host, tool_name, arguments))
     return ToolStart(replace(call, call_id=host.new_call_id()))
 
 

@@ -74,7 +74,7 @@ from .state import (
     ToolFacts,
     unhandled_failures,
 )
-from .status import ExecutionStatus, execution_status
+from .status import ExecutionStatus, execution_status, running_status
 from .tokens import TokenAccount
 
 # How many failures an execution remembers for `describe` and waiting callers.
@@ -225,6 +225,9 @@ class Execution:
         """What the execution is doing (status.py); ``busy`` when the host still has
         work of it in hand (messages on their way) though the engine is idle."""
         state = self.state
+        busy = busy or not self.idle
+        if busy and not closed:  # called after every call of a turn: only what runs
+            return running_status(state.workflow_name, self.running_nodes)
         return execution_status(
             state.context,
             state.workflow_name,
@@ -232,7 +235,7 @@ class Execution:
             state.turn_first_signal,
             state.turn_first_cascade,
             self.running_nodes,
-            busy=busy or not self.idle,
+            busy=busy,
             closed=closed,
             tokens=self.tokens.total,
         )

@@ -63,6 +63,11 @@ class ExecutionStatus:
         return "  \n".join(lines)
 
 
+def running_status(workflow_name: str, running_nodes: list[str]) -> ExecutionStatus:
+    """The status of a turn that runs: only what runs is told."""
+    return ExecutionStatus(RUNNING, workflow_name, running_nodes=_distinct(running_nodes))
+
+
 def execution_status(
     context: dict[str, Any],
     workflow_name: str,
@@ -78,7 +83,7 @@ def execution_status(
     index of its broadcast signals and at the given cascade. While the turn runs, only
     what runs is told: the rest is counted once, when the turn ends."""
     if busy and not closed:
-        return ExecutionStatus(RUNNING, workflow_name, running_nodes=_distinct(running_nodes))
+        return running_status(workflow_name, running_nodes)
     operational = context.get(OPERATIONAL)
     if not isinstance(operational, dict):
         operational = {}

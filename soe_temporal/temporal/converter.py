@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from temporalio.api.common.v1 import Payload
@@ -34,6 +35,10 @@ from .payload_store import (
     payload_store_from,
 )
 
+_JSON_PLAIN = b"json/plain"
+# One encoder for every payload (json.dumps would build one per value); it keeps no state.
+_ENCODER = DataclassJSONEncoder(separators=(",", ":"))
+
 
 class OrderedJSONPlainPayloadConverter(JSONPlainPayloadConverter):
     """``json/plain`` payloads, keys in insertion order; dataclasses encoded and
@@ -43,10 +48,7 @@ class OrderedJSONPlainPayloadConverter(JSONPlainPayloadConverter):
         super().__init__(encoder=DataclassJSONEncoder)
 
     def to_payload(self, value: Any) -> Payload | None:
-        payload = Payload(
-            metadata={"encoding": self.encoding.encode()},
-            data=json.dumps(value, cls=self._encoder, separators=(",", ":")).encode(),
-        )
+        payload = Payload(metadata={"encoding": _JSON_PLAIN}, data=_ENCODER.encode(value).encode())
         if isinstance(value, StoredWhole):
             payload.metadata[STORED_WHOLE_KEY] = b"1"
         return payload
@@ -69,11 +71,33 @@ _ORDERED_CONVERTERS = tuple(
 )
 
 
+_CONVERTERS_BY_ENCODING = {c.encoding.encode(): c for c in _ORDERED_CONVERTERS}
+_JSON_CONVERTER = _CONVERTERS_BY_ENCODING[_JSON_PLAIN]
+# Values only the JSON converter takes (the others take None, bytes and protobuf messages).
+_JSON_ONLY = (dict, list, str, int, float)
+_OWN_SHAPES = "soe_temporal."
+
+
 class OrderedPayloadConverter(CompositePayloadConverter):
     """temporalio's default payload converter with order-keeping JSON."""
 
     def __init__(self) -> None:
-        super().__init__(*_ORDERED_CONVERTERS)
+        self.converters = dict(_CONVERTERS_BY_ENCODING)
+
+    def to_payloads(self, values: Sequence[Any]) -> list[Payload]:
+        """As temporalio's, without asking the other converters first about what only
+        JSON takes: plain JSON values and soe_temporal's own shapes (every call's input
+        and result)."""
+        payloads: list[Payload] = []
+        for value in values:
+            kind = type(value)
+            if kind in _JSON_ONLY or kind.__module__.startswith(_OWN_SHAPES):
+                payload = _JSON_CONVERTER.to_payload(value)
+                if payload is not None:
+                    payloads.append(payload)
+                    continue
+            payloads += super().to_payloads([value])
+        return payloads
 
 
 @dataclasses.dataclass(frozen=True)
