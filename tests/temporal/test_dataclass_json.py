@@ -7,7 +7,7 @@ import dataclasses
 import json
 
 import pytest
-from temporalio.converter import value_to_type
+from temporalio.converter import CompositePayloadConverter, value_to_type
 
 from soe_temporal.engine.state import ExecutionState, NodeFailure, PendingBroadcast
 from soe_temporal.engine.tokens import TokenAccount, TokenCount
@@ -140,3 +140,25 @@ def test_a_model_call_result_without_usage_is_written_as_recorded_histories_hold
     payload, decoded = round_trip(LlmCallResult("text"))
     assert json.loads(payload.data) == {"text": "text"}
     assert decoded.usage is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"b": 1, "a": [1, "x", None]},
+        ["x", 2.5],
+        "text",
+        7,
+        1.5,
+        True,
+        None,
+        b"bytes",
+        NodeFailure("wf", "Node", "boom", 3, False, "t"),
+    ],
+)
+def test_values_only_json_takes_are_written_as_the_composite_converter_writes_them(value):
+    """The shortcut past the other converters writes the same payload temporalio's
+    composite converter does, in the same encoding (bool, None and bytes take their own)."""
+    ordered = OrderedPayloadConverter()
+    composite = CompositePayloadConverter(*ordered.converters.values())
+    assert ordered.to_payloads([value]) == composite.to_payloads([value])
