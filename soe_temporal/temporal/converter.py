@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Self
 
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
@@ -22,6 +22,9 @@ from temporalio.converter import (
     DataConverter,
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
+    SerializationContext,
+    WithSerializationContext,
+    WorkflowSerializationContext,
 )
 
 from .dataclass_json import DataclassJSONEncoder, decode, decodes_fast
@@ -103,7 +106,27 @@ class OrderedPayloadConverter(CompositePayloadConverter):
 @dataclasses.dataclass(frozen=True)
 class SoeDataConverter(DataConverter):
     """temporalio's DataConverter, that does not copy itself to bind a store context its
-    external storage ignores (``ContextFreeExternalStorage``)."""
+    external storage ignores (``ContextFreeExternalStorage``), and answers a serialization
+    context none of its parts takes at once: temporalio asks for one per payload of every
+    command, and finding that nothing takes it costs more than the payload's JSON."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        probe = WorkflowSerializationContext(namespace="", workflow_id="")
+        object.__setattr__(
+            self,
+            "_ignores_context",
+            DataConverter.with_context(self, probe) is self
+            and not any(
+                isinstance(part, WithSerializationContext)
+                for part in (self.payload_codec, self.failure_converter, self.external_storage)
+            ),
+        )
+
+    def with_context(self, context: SerializationContext) -> Self:
+        if self._ignores_context:  # type: ignore[attr-defined]
+            return self
+        return super().with_context(context)
 
     def _with_store_context(self, store_ctx: Any) -> DataConverter:
         if isinstance(self.external_storage, ContextFreeExternalStorage):
