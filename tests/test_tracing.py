@@ -126,7 +126,7 @@ async def test_temporalio_spans_and_one_node_span_per_firing(exporter, tracer):
     spans = exporter.get_finished_spans()
     names = [span.name for span in spans]
     for expected in (
-        "StartWorkflow:SoeWorkflow",
+        "StartUpdateWithStartWorkflow:SoeWorkflow",
         "RunWorkflow:SoeWorkflow",
         "StartActivity:soe.tool",
         "RunActivity:soe.tool",
@@ -142,7 +142,7 @@ async def test_temporalio_spans_and_one_node_span_per_firing(exporter, tracer):
         "HandleApproval": 1,
         "ProcessApproved": 1,
     }
-    start = next(span for span in spans if span.name == "StartWorkflow:SoeWorkflow")
+    start = next(span for span in spans if span.name == "StartUpdateWithStartWorkflow:SoeWorkflow")
     for name, (span,) in nodes.items():
         assert span.name == f"soe.node waiting_workflow.{name}"
         assert span.context.trace_id == start.context.trace_id

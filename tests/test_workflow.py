@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, timedelta
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 
 from soe_temporal import (
     ConfigError,
@@ -460,6 +461,33 @@ async def test_without_a_worker_waits_and_queries_end_with_a_clear_error():
             )
         with pytest.raises(WorkerUnavailableError, match="soe-temporal worker"):
             await lonely.get_context("lonely")
+
+
+@pytest.mark.parametrize("wait", [True, False])
+async def test_f_api_1_an_execution_id_already_taken_is_refused_as_bad_input(wait):
+    """F-API-1: orchestrate with the id of an execution that exists starts nothing and
+    says to choose another id, whether or not it waits (the wait goes with the start)."""
+    async with SoeTestEnvironment(tools_registry=APPROVAL_TOOLS) as env:
+        eid = await env.soe.orchestrate(APPROVAL, "waiting_workflow", ["START"], {})
+        with pytest.raises(ConfigError, match=f"'{eid}' already exists; choose another"):
+            await env.soe.orchestrate(
+                APPROVAL, "waiting_workflow", ["START"], {}, execution_id=eid, wait=wait
+            )
+        context = await env.soe.get_context(eid)
+        assert context["__operational__"]["signals"] == ["START", "WAITING_FOR_APPROVAL"]
+
+
+async def test_orchestrate_waits_for_idle_with_the_start_itself():
+    """The wait for idle goes with the start (update-with-start): the execution takes it
+    in its first workflow task, and no other update follows."""
+    async with SoeTestEnvironment(tools_registry=APPROVAL_TOOLS) as env:
+        eid = await env.soe.orchestrate(APPROVAL, "waiting_workflow", ["START"], {})
+        history = await env.client.get_workflow_handle(eid).fetch_history()
+        kinds = [event.event_type for event in history.events]
+        accepted = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+        assert kinds.count(accepted) == 1
+        first_task_completed = kinds.index(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+        assert kinds.index(accepted) == first_task_completed + 1
 
 
 async def test_sibling_tool_nodes_run_concurrently():

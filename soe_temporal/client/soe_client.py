@@ -18,12 +18,14 @@ from typing import Any, TypeVar
 from temporalio.client import (
     Client,
     RPCTimeoutOrCancelledError,
+    WithStartWorkflowOperation,
     WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
+    WorkflowUpdateStage,
 )
-from temporalio.common import TypedSearchAttributes
+from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -187,22 +189,47 @@ class SoeClient:
         main_id, parent_id = lineage(context, execution_id)
         arguments = WorkflowArguments.write(start)
 
-        async def start_execution(attributes: TypedSearchAttributes | None) -> None:
-            await self.temporal.start_workflow(
+        options: dict[str, Any] = {
+            "args": arguments,
+            "id": execution_id,
+            "task_queue": self.task_queue,
+            "memo": lineage_memo(initial_workflow_name, main_id, parent_id, execution_id, None),
+            "static_summary": f"SOE workflow {initial_workflow_name}"
+            + (f" ({resolved.source})" if resolved.source else ""),
+        }
+        budget = _Budget(self.wait_timeout.total_seconds())
+
+        async def start_execution(attributes: TypedSearchAttributes | None) -> IdleReport | None:
+            if not wait:
+                await self.temporal.start_workflow(
+                    WORKFLOW_TYPE, **options, search_attributes=attributes
+                )
+                return None
+            # The wait for idle goes with the start: the execution takes it in its first
+            # workflow task, so waiting costs no message and no workflow task of its own.
+            started = WithStartWorkflowOperation(
                 WORKFLOW_TYPE,
-                args=arguments,
-                id=execution_id,
-                task_queue=self.task_queue,
-                memo=lineage_memo(initial_workflow_name, main_id, parent_id, execution_id, None),
+                **options,
                 search_attributes=attributes,
-                static_summary=f"SOE workflow {initial_workflow_name}"
-                + (f" ({resolved.source})" if resolved.source else ""),
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             )
+            waiting = await self._bounded(
+                execution_id,
+                self.temporal.start_update_with_start_workflow(
+                    WAIT_IDLE_UPDATE,
+                    WaitRequest(cascade=1),
+                    start_workflow_operation=started,
+                    wait_for_stage=WorkflowUpdateStage.COMPLETED,
+                    result_type=IdleReport,
+                ),
+                budget,
+            )
+            return await self._bounded(execution_id, waiting.result(), budget)
 
         try:
             if await self._uses_search_attributes():
                 try:
-                    await start_execution(
+                    report = await start_execution(
                         start_attributes(initial_workflow_name, main_id, parent_id)
                     )
                 except RPCError as error:
@@ -210,16 +237,20 @@ class SoeClient:
                         raise
                     self._searchable = _known(False)
                     self._say_search_attributes_missing()
-                    await start_execution(None)
+                    report = await start_execution(None)
             else:
-                await start_execution(None)
-        except WorkflowAlreadyStartedError:
+                report = await start_execution(None)
+        except (WorkflowAlreadyStartedError, RPCError) as error:
+            if isinstance(error, RPCError) and error.status != RPCStatusCode.ALREADY_EXISTS:
+                raise
             raise ConfigError(
                 f"An execution with id '{execution_id}' already exists; choose another "
                 "execution_id or leave it out to get a fresh one."
             ) from None
         if wait:
-            await self._wait(execution_id, cascade=1, since="")  # the whole tree is new
+            # The whole tree is new; the root's report is in hand unless it continued as new.
+            known = report if report is not None and not report.retry else None
+            await self._wait(execution_id, cascade=1, since="", root_report=known, budget=budget)
         return execution_id
 
     async def _uses_search_attributes(self) -> bool:
