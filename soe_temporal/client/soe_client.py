@@ -213,6 +213,7 @@ class SoeClient:
                 search_attributes=attributes,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             )
+            _retrieve_start_error(started)
             waiting = await self._bounded(
                 execution_id,
                 self.temporal.start_update_with_start_workflow(
@@ -630,6 +631,16 @@ class SoeClient:
             delivery.note() if delivery else "",
             delivery.delivered if delivery else None,
         )
+
+
+def _retrieve_start_error(operation: WithStartWorkflowOperation[Any, Any]) -> None:
+    """temporalio keeps a refused start's error for ``workflow_handle()``, which is not
+    asked here (the call itself raises it): taken once set, so asyncio does not print it
+    as never retrieved after a refusal this client answers (the id taken, attributes the
+    server does not know)."""
+    future = getattr(operation, "_workflow_handle", None)
+    if isinstance(future, asyncio.Future):
+        future.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 class _Budget:
