@@ -27,7 +27,14 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from benchmarks.hand_written import HandWrittenFanOut, HandWrittenFanOutChild, searchable_start
-from benchmarks.stats import machine, print_on_dev_server, ratios, server_cpu_seconds, spread
+from benchmarks.stats import (
+    machine,
+    print_on_dev_server,
+    ratios,
+    search_attribute_rows,
+    server_cpu_seconds,
+    spread,
+)
 from soe_temporal import SoeClient, create_worker, load_config
 
 WARM_UP = 50
@@ -163,15 +170,7 @@ async def benchmark(client: Client, children: int, runs: int = 3) -> str:
             "| fan-out | wall ms per child | the dev server's own CPU ms per child "
             "| parent history events |",
             "|---|---|---|---|",
-            row("soe_temporal (search attributes kept)", "soe"),
-            row("hand-written keeping the same search attributes", "hand"),
-            row("soe_temporal without search attributes", "soe_plain"),
-            row("hand-written without", "hand_plain"),
-            ratio_row("ratio, both keeping search attributes", "soe", "hand"),
-            ratio_row("ratio, neither keeping them", "soe_plain", "hand_plain"),
-            ratio_row(
-                "ratio, soe_temporal keeping them against hand-written without", "soe", "hand_plain"
-            ),
+            *search_attribute_rows(row, ratio_row),
         ]
     )
 

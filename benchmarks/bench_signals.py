@@ -29,7 +29,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from benchmarks.hand_written import STATUS, searchable_start, upsert_idle
-from benchmarks.stats import machine, print_on_dev_server, ratios, spread
+from benchmarks.stats import machine, print_on_dev_server, ratios, search_attribute_rows, spread
 from soe_temporal import SoeClient, create_worker, load_config
 
 CONFIG = """
@@ -215,17 +215,7 @@ async def benchmark(client: Client, executions: int, rounds: int, concurrency: i
             "| per signal | latency to idle, ms | history events "
             "| CPU of this process (client + worker), ms |",
             "|---|---|---|---|",
-            row("soe_temporal (search attributes kept)", "soe"),
-            row("hand-written keeping the same search attributes", "hand"),
-            row("soe_temporal without search attributes", "soe_plain"),
-            row("hand-written without", "hand_plain"),
-            ratio_row("ratio, both keeping search attributes", "soe", "hand"),
-            ratio_row("ratio, neither keeping them", "soe_plain", "hand_plain"),
-            ratio_row(
-                "ratio, soe_temporal keeping them against hand-written without",
-                "soe",
-                "hand_plain",
-            ),
+            *search_attribute_rows(row, ratio_row),
         ]
     )
 

@@ -64,3 +64,21 @@ async def print_on_dev_server(port: int, run: Callable[[Client], Awaitable[str]]
             print(await run(server.client))
         finally:
             _server_pid = None
+
+
+def search_attribute_rows(
+    row: Callable[[str, str], str], ratio_row: Callable[[str, str, str], str]
+) -> list[str]:
+    """The table rows of a benchmark run in four variants, ``soe`` / ``hand`` keeping SOE's
+    search attributes and ``soe_plain`` / ``hand_plain`` without, and their ratios."""
+    return [
+        row("soe_temporal (search attributes kept)", "soe"),
+        row("hand-written keeping the same search attributes", "hand"),
+        row("soe_temporal without search attributes", "soe_plain"),
+        row("hand-written without", "hand_plain"),
+        ratio_row("ratio, both keeping search attributes", "soe", "hand"),
+        ratio_row("ratio, neither keeping them", "soe_plain", "hand_plain"),
+        ratio_row(
+            "ratio, soe_temporal keeping them against hand-written without", "soe", "hand_plain"
+        ),
+    ]

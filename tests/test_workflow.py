@@ -477,7 +477,7 @@ async def test_f_api_1_an_execution_id_already_taken_is_refused_as_bad_input(wai
         assert context["__operational__"]["signals"] == ["START", "WAITING_FOR_APPROVAL"]
 
 
-async def test_orchestrate_waits_for_idle_with_the_start_itself():
+async def test_f_api_1_orchestrate_waits_for_idle_with_the_start_itself():
     """The wait for idle goes with the start (update-with-start): the execution takes it
     in its first workflow task, and no other update follows."""
     async with SoeTestEnvironment(tools_registry=APPROVAL_TOOLS) as env:
