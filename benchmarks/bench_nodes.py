@@ -6,6 +6,9 @@ process:
       calling the same no-op activity N times;
   (a') the same chain with `temporal: {local: true}`     vs  (b') N local activities;
   (c) a chain of N router nodes (no activity at all).
+SOE executions keep their search attributes (set at start, upserted when the turn ends):
+the local chains, where that fixed cost shows, are also compared with a hand-written chain
+keeping the same attributes, and without them on both sides.
 Each case runs `--repeats` times, interleaved; medians are reported. Wall time is from the
 client's start call until the execution is idle (ours) or has returned (hand-written).
 
@@ -36,6 +39,7 @@ from benchmarks.hand_written import (
     HandWrittenLocalChainUnsandboxed,
     noop,
     noop_activity,
+    searchable_start,
 )
 from benchmarks.stats import machine, print_on_dev_server, ratios, spread
 from soe_temporal import SoeClient, SoeConfig, create_worker, load_config
@@ -106,10 +110,18 @@ async def run_soe(soe: SoeClient, config: SoeConfig) -> Sample:
     return Sample(elapsed, await _events(soe.temporal, execution_id))
 
 
-async def run_hand_written(client: Client, workflow_type: str, nodes: int, queue: str) -> Sample:
+async def run_hand_written(
+    client: Client, workflow_type: str, nodes: int, queue: str, searchable: bool = False
+) -> Sample:
     workflow_id = f"bench-hand-{uuid.uuid4().hex[:8]}"
     started = time.perf_counter()
-    await client.execute_workflow(workflow_type, nodes, id=workflow_id, task_queue=queue)
+    await client.execute_workflow(
+        workflow_type,
+        nodes,
+        id=workflow_id,
+        task_queue=queue,
+        search_attributes=searchable_start("chain", workflow_id) if searchable else None,
+    )
     elapsed = time.perf_counter() - started
     return Sample(elapsed, await _events(client, workflow_id))
 
@@ -160,6 +172,9 @@ class Report:
                     f"{label:<62} {self.ratio(ours, theirs)}"
                     f"   (outside the sandbox: {self.ratio(ours, bare)})"
                 )
+        for ours, theirs, label in LIKE_FOR_LIKE:
+            if ours in self.runs:
+                lines.append(f"{label:<62} {self.ratio(ours, theirs)}")
         lines += [
             f"router nodes: {medians['c'].events} events for the whole chain of {n} "
             f"({(medians['c'].events) / n:.2f} per node)",
@@ -179,8 +194,14 @@ RATIOS = [
     ),
     ("d", "e", "e_bare", "ratio (d)/(e)   llm chain / hand-written soe.llm activities:"),
 ]
+# The local chains against the hand-written one outside the sandbox (as SoeWorkflow runs),
+# both keeping SOE's search attributes, and neither.
+LIKE_FOR_LIKE = [
+    ("a_local", "b_local_kept", "local tool chain / unsandboxed, both search attributes:"),
+    ("a_local_plain", "b_local_bare", "local tool chain / unsandboxed, neither:"),
+]
 # The cases of --local-only: the chains that do not wait ~50 ms a node for the dev server.
-LOCAL_CASES = {"a_local", "b_local", "b_local_bare", "c"}
+LOCAL_CASES = {"a_local", "a_local_plain", "b_local", "b_local_bare", "b_local_kept", "c"}
 
 
 CASES = {
@@ -190,6 +211,8 @@ CASES = {
     "a_local": "(a') soe_temporal: N tool nodes, local",
     "b_local": "(b') hand-written: N local activities",
     "b_local_bare": "    same, outside the sandbox",
+    "a_local_plain": "(a') without search attributes",
+    "b_local_kept": "(b') outside the sandbox, keeping them",
     "c": "(c) soe_temporal: N router nodes",
     "d": "(d) soe_temporal: N llm nodes (fake LLM)",
     "e": "(e) hand-written: N soe.llm activities",
@@ -200,6 +223,7 @@ HAND_WRITTEN = {
     "b_bare": "HandWrittenChainUnsandboxed",
     "b_local": "HandWrittenLocalChain",
     "b_local_bare": "HandWrittenLocalChainUnsandboxed",
+    "b_local_kept": "HandWrittenLocalChainUnsandboxed",
     "e": "HandWrittenLlmChain",
     "e_bare": "HandWrittenLlmChainUnsandboxed",
 }
@@ -211,12 +235,14 @@ async def benchmark(client: Client, nodes: int, repeats: int, local_only: bool =
         f"bench-hand-{uuid.uuid4().hex[:6]}",
     )
     soe = SoeClient(client, soe_queue)
+    soe_plain = SoeClient(client, soe_queue, search_attributes=False)
     # Configs are loaded (validated) once, as a service starting many executions would;
     # the time that takes is reported on its own.
     started = time.perf_counter()
     chains = {
         "a": load_config(tool_chain(nodes)),
         "a_local": load_config(tool_chain(nodes, local=True)),
+        "a_local_plain": load_config(tool_chain(nodes, local=True)),
         "c": load_config(router_chain(nodes)),
         "d": load_config(llm_chain(nodes)),
     }
@@ -242,10 +268,15 @@ async def benchmark(client: Client, nodes: int, repeats: int, local_only: bool =
         ),
     ):
         for round_ in range(repeats + 1):  # the first round warms up and is dropped
-            results = {key: await run_soe(soe, chain) for key, chain in chains.items()}
+            results = {
+                key: await run_soe(soe_plain if key.endswith("_plain") else soe, chain)
+                for key, chain in chains.items()
+            }
             for key, workflow_type in HAND_WRITTEN.items():
                 if key in cases:
-                    results[key] = await run_hand_written(client, workflow_type, nodes, hand_queue)
+                    results[key] = await run_hand_written(
+                        client, workflow_type, nodes, hand_queue, key.endswith("_kept")
+                    )
             if round_:
                 for key, sample in results.items():
                     samples[key].append(sample)

@@ -31,6 +31,8 @@ LAST_SIGNALS = SearchAttributeKey.for_keyword_list("SoeLastSignals")
 MAIN_EXECUTION_ID = SearchAttributeKey.for_keyword("SoeMainExecutionId")
 PARENT_EXECUTION_ID = SearchAttributeKey.for_keyword("SoeParentExecutionId")
 TOOL_CALLS = SearchAttributeKey.for_int("SoeToolCalls")
+# How many of a turn's signals SoeLastSignals lists.
+LISTED_SIGNALS = 50
 
 
 def searchable_start(
@@ -108,10 +110,16 @@ class HandWrittenChainUnsandboxed:
 class HandWrittenLocalChainUnsandboxed:
     @workflow.run
     async def run(self, nodes: int) -> list[str]:
-        return [
+        """Started with search attributes, it upserts as an SOE chain does when it ends:
+        idle, the signals its turn broadcast (the first 50), its tool calls."""
+        results = [
             await workflow.execute_local_activity(noop_activity, start_to_close_timeout=TIMEOUT)
             for _ in range(nodes)
         ]
+        if workflow.info().typed_search_attributes.get(STATUS):
+            signals = ["START", *(f"DONE_{index}" for index in range(nodes))]
+            upsert_idle(signals[:LISTED_SIGNALS], tool_calls=nodes)
+        return results
 
 
 # The LLM-node comparison: the same `soe.llm` activity (on the fake provider), called N

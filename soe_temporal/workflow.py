@@ -553,11 +553,15 @@ class SoeWorkflow:
         )
         self._execution.learn_tools(derived(self._worker_options, _tool_facts))
 
-    def _start(self, commands: list[Command]) -> None:
+    def _start(self, commands: list[Command], keep_last_call: bool = False) -> Call | None:
         """Carry out the engine's commands: messages are sent (in order, per target);
         calls run, and their outcomes go back to the engine. While continuing as new,
-        calls wait: the engine keeps their nodes waiting and the next run issues them."""
-        for command in commands:
+        calls wait: the engine keeps their nodes waiting and the next run issues them.
+
+        With ``keep_last_call``, a call that comes last is counted as running but handed
+        back, for the task that finished the call before it to carry out (a chain's next
+        call needs no task of its own)."""
+        for index, command in enumerate(commands):
             if isinstance(command, TellParent):
                 self._send(command.parent_execution_id, CHILD_MESSAGE_SIGNAL,
                            _child_message(self._execution.execution_id, command))  # fmt: skip
@@ -565,23 +569,36 @@ class SoeWorkflow:
                 self._send(command.main_execution_id, HISTORY_APPEND_SIGNAL, command.append)
             elif not self._continuing:
                 self._executing += 1
+                if keep_last_call and index == len(commands) - 1:
+                    return command
                 asyncio.create_task(self._carry_out(command))
+        return None
 
     async def _carry_out(self, call: Call) -> None:
-        try:
-            if isinstance(call, CallTool):
-                outcome: Outcome = await self._tool_outcome(call)
-            elif isinstance(call, CallLlm):
-                outcome = await self._llm_outcome(call)
-            elif isinstance(call, ReadHistory):
-                outcome = await self._read_history(call)
-            else:
-                outcome = await self._start_children(call)
-        finally:
-            self._executing -= 1
-        self._start(self._execution.complete_call(call.call_id, outcome))
-        self._log_events()
-        self._show_status()
+        """One call, then each call that comes last of what its outcome starts."""
+        while True:
+            try:
+                if isinstance(call, CallTool):
+                    outcome: Outcome = await self._tool_outcome(call)
+                elif isinstance(call, CallLlm):
+                    outcome = await self._llm_outcome(call)
+                elif isinstance(call, ReadHistory):
+                    outcome = await self._read_history(call)
+                else:
+                    outcome = await self._start_children(call)
+            finally:
+                self._executing -= 1
+            following = self._start(
+                self._execution.complete_call(call.call_id, outcome), keep_last_call=True
+            )
+            self._log_events()
+            self._show_status()
+            if following is None:
+                return
+            # A task of its own would first run after everything ready now: so does this
+            # one, and the calls start in the order, and with the ids, they always had.
+            await asyncio.sleep(0)
+            call = following
 
     async def _read_history(self, command: ReadHistory) -> HistoryRead:
         """The tree's history, read from the main execution by a local activity."""

@@ -361,7 +361,8 @@ class Execution:
         the host hands in the next one: a fan-in router that waits for several fields
         sees them arrive one by one, however many outcomes reach the host at once.
         """
-        commands = self._broadcast_pending() if self.cascade_each_outcome else []
+        pending_first = self.cascade_each_outcome and self.state.pending
+        commands = self._broadcast_pending() if pending_first else []
         running = self._running.pop(call_id)
         self.state.progress += 1
         try:
