@@ -42,7 +42,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check soe_temporal tests examples benchmarks workers starter
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.bench_nodes --nodes 50
+	$(BIN)/python -m benchmarks.bench_nodes --nodes 50 --repeats 9
 	$(BIN)/python -m benchmarks.bench_nodes --nodes 2000 --local-only
 	$(BIN)/python -m benchmarks.bench_fanout --children 1000
 	$(BIN)/python -m benchmarks.bench_signals --executions 2000
