@@ -9,8 +9,9 @@ process:
 SOE executions keep their search attributes (set at start, upserted when the turn ends):
 the local chains, where that fixed cost shows, are also compared with a hand-written chain
 keeping the same attributes, and without them on both sides.
-Each case runs `--repeats` times, interleaved; medians are reported. Wall time is from the
-client's start call until the execution is idle (ours) or has returned (hand-written).
+Each case runs `--repeats` times; the cases compared run next to each other, in an order
+that alternates round by round; medians are reported. Wall time is from the client's
+start call until the execution is idle (ours) or has returned (hand-written).
 
     python -m benchmarks.bench_nodes --nodes 50 --repeats 7
 """
@@ -200,6 +201,14 @@ LIKE_FOR_LIKE = [
     ("a_local", "b_local_kept", "local tool chain / unsandboxed, both search attributes:"),
     ("a_local_plain", "b_local_bare", "local tool chain / unsandboxed, neither:"),
 ]
+# Each group's cases run one after the other (ours and the hand-written ones it is
+# compared with), alternating their order round by round.
+GROUPS = [
+    ("a", "b", "b_bare"),
+    ("a_local", "b_local_kept", "a_local_plain", "b_local_bare", "b_local"),
+    ("c",),
+    ("d", "e", "e_bare"),
+]
 # The cases of --local-only: the chains that do not wait ~50 ms a node for the dev server.
 LOCAL_CASES = {"a_local", "a_local_plain", "b_local", "b_local_bare", "b_local_kept", "c"}
 
@@ -268,15 +277,21 @@ async def benchmark(client: Client, nodes: int, repeats: int, local_only: bool =
         ),
     ):
         for round_ in range(repeats + 1):  # the first round warms up and is dropped
-            results = {
-                key: await run_soe(soe_plain if key.endswith("_plain") else soe, chain)
-                for key, chain in chains.items()
-            }
-            for key, workflow_type in HAND_WRITTEN.items():
-                if key in cases:
-                    results[key] = await run_hand_written(
-                        client, workflow_type, nodes, hand_queue, key.endswith("_kept")
-                    )
+            results: dict[str, Sample] = {}
+            for group in GROUPS:
+                # The cases compared run next to each other, in alternating order: the
+                # server is still busy a while after a chain of remote calls, and
+                # whatever runs first after it pays for that.
+                for key in group if round_ % 2 else reversed(group):
+                    if key not in cases:
+                        continue
+                    if key in chains:
+                        client_ = soe_plain if key.endswith("_plain") else soe
+                        results[key] = await run_soe(client_, chains[key])
+                    else:
+                        results[key] = await run_hand_written(
+                            client, HAND_WRITTEN[key], nodes, hand_queue, key.endswith("_kept")
+                        )
             if round_:
                 for key, sample in results.items():
                     samples[key].append(sample)
