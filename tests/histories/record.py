@@ -64,10 +64,21 @@ def _bulky() -> str:
     return "bulky " * 2_000
 
 
+# Two calls that end together (each waits for the other), so their outcomes reach the
+# workflow in one task.
+_MEETING = asyncio.Barrier(2)
+
+
+async def _meet() -> str:
+    await asyncio.wait_for(_MEETING.wait(), timeout=10)
+    return "met"
+
+
 REGISTRY = {
     **TOOLS,
     "flaky": {"function": _flaky, "max_retries": 1, "failure_signal": "FAILED"},
     "bulky": _bulky,
+    "meet": _meet,
 }
 
 
@@ -198,6 +209,50 @@ join:
 async def fan_in(env: SoeTestEnvironment) -> str:
     """Each outcome's cascade runs as it is applied (F-EXEC-3, the patched behaviour)."""
     return await env.soe.orchestrate(FAN_IN_CONFIG, "join", ["START"], {})
+
+
+SIDE_BY_SIDE_CONFIG = """
+pair:
+  A:
+    node_type: tool
+    event_triggers: [START]
+    tool_name: meet
+    output_field: a
+    event_emissions: [{signal_name: A_DONE}]
+    temporal: {local: true}
+  B:
+    node_type: tool
+    event_triggers: [START]
+    tool_name: meet
+    output_field: b
+    event_emissions: [{signal_name: B_DONE}]
+    temporal: {local: true}
+  After_a_1:
+    node_type: tool
+    event_triggers: [A_DONE]
+    tool_name: add_numbers
+    parameters: {a: 3, b: 3}
+    output_field: a1
+  After_a_2:
+    node_type: tool
+    event_triggers: [A_DONE]
+    tool_name: add_numbers
+    parameters: {a: 4, b: 4}
+    output_field: a2
+  After_b:
+    node_type: tool
+    event_triggers: [B_DONE]
+    tool_name: add_numbers
+    parameters: {a: 5, b: 5}
+    output_field: b1
+"""
+
+
+async def side_by_side(env: SoeTestEnvironment) -> str:
+    """F-EXEC-3 with calls in parallel: two calls end together, one's outcome starts two
+    calls, the other's one. Recorded before a chain's next call ran in the task of the
+    call before it: the calls must still start in the recorded order, with those ids."""
+    return await env.soe.orchestrate(SIDE_BY_SIDE_CONFIG, "pair", ["START"], {})
 
 
 STORED_CONFIG = """
@@ -348,6 +403,7 @@ SCENARIOS: dict[str, Scenario] = {
     "config_claim": config_claim,
     "compact_start": compact_start,
     "saved_state": saved_state,
+    "side_by_side": side_by_side,
 }
 
 
