@@ -3,8 +3,11 @@ memory per cached idle execution, soe_temporal against hand-written temporalio w
 
 Side by side, in one run, on one embedded dev server (in memory), workers in this process:
   - history bytes: a chain of N tool nodes (local and remote) against a hand-written chain
-    of N activities (every run's events, as the server serializes them);
-  - replay: each history replayed by temporalio's Replayer (median of 5), per event;
+    of N activities (every run's events, as the server serializes them), and against the
+    same chain passing each call an SOE tool call's input through soe_temporal's data
+    converter (what temporalio spends on a call's input; the rest is SOE's workflow);
+  - replay: each history replayed by temporalio's Replayer (median of 5, the histories
+    taking turns), per event;
   - memory: K executions waiting for a signal (SOE's approval pattern), each cached by the
     worker, against K hand-written workflows waiting for an update: Python memory the
     worker holds for them (tracemalloc), per execution.
@@ -33,9 +36,12 @@ from benchmarks.bench_signals import HandWrittenWaiting
 from benchmarks.bench_signals import noop_activity as waiting_activity
 from benchmarks.hand_written import (
     HandWrittenChainUnsandboxed,
+    HandWrittenChainWithInput,
     HandWrittenLocalChainUnsandboxed,
+    HandWrittenLocalChainWithInput,
     noop,
     noop_activity,
+    noop_with_input_activity,
     searchable_start,
 )
 from benchmarks.stats import machine, print_on_dev_server, ratios, spread
@@ -65,47 +71,75 @@ def history_bytes(runs: list[WorkflowHistory]) -> int:
 REPLAYS = 5
 
 
-async def replay_seconds_per_event(replayer: Replayer, runs: list[WorkflowHistory]) -> float:
-    times = []
-    for _ in range(REPLAYS):
-        started = time.perf_counter()
-        for run in runs:
-            await replayer.replay_workflow(run)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times) / sum(len(run.events) for run in runs)
+async def replay_seconds(replayer: Replayer, runs: list[WorkflowHistory]) -> float:
+    started = time.perf_counter()
+    for run in runs:
+        await replayer.replay_workflow(run)
+    return time.perf_counter() - started
 
 
-async def chains(client: Client, soe: SoeClient, hand_queue: str, nodes: int, runs: int):
-    """Bytes per node and replay seconds per event, ours and theirs, local and remote."""
-    ours_replayer = Replayer(
-        workflows=[SoeWorkflow],
-        data_converter=soe_data_converter(None, payload_store_of(soe.temporal)),
-    )
-    theirs_replayer = Replayer(
-        workflows=[HandWrittenChainUnsandboxed, HandWrittenLocalChainUnsandboxed]
-    )
+async def replay_seconds_per_event(
+    replays: dict[str, tuple[Replayer, list[WorkflowHistory]]],
+) -> dict[str, float]:
+    """Each history replayed REPLAYS times, the histories taking turns in an order that
+    rotates (this machine's speed drifts over seconds): median seconds per event."""
+    times: dict[str, list[float]] = {key: [] for key in replays}
+    keys = list(replays)
+    for round_ in range(REPLAYS):
+        shift = round_ % len(keys)
+        for key in keys[shift:] + keys[:shift]:
+            times[key].append(await replay_seconds(*replays[key]))
+    return {
+        key: statistics.median(times[key]) / sum(len(run.events) for run in replays[key][1])
+        for key in keys
+    }
+
+
+# The hand-written chains: bare (no input, temporalio's converter), and passing an SOE tool
+# call's input through soe_temporal's converter (hand_written.py).
+BARE = {True: "HandWrittenLocalChainUnsandboxed", False: "HandWrittenChainUnsandboxed"}
+WITH_INPUT = {True: "HandWrittenLocalChainWithInput", False: "HandWrittenChainWithInput"}
+
+
+async def chains(client: Client, soe: SoeClient, queues: tuple[str, str], nodes: int, runs: int):
+    """Bytes per node and replay seconds per event of ours (``o``), the bare hand-written
+    chain (``t``) and the one passing SOE's input (``w``), local and remote; the two
+    hand-written chains run on the ``queues`` given, the second with SOE's converter."""
+    hand_queue, input_queue = queues
+    converter = soe_data_converter(None, payload_store_of(soe.temporal))
+    replayers = {
+        "o": Replayer(workflows=[SoeWorkflow], data_converter=converter),
+        "t": Replayer(workflows=[HandWrittenChainUnsandboxed, HandWrittenLocalChainUnsandboxed]),
+        "w": Replayer(
+            workflows=[HandWrittenChainWithInput, HandWrittenLocalChainWithInput],
+            data_converter=converter,
+        ),
+    }
     rows = {}
-    for kind, local, hand_type in [
-        ("local", True, "HandWrittenLocalChainUnsandboxed"),
-        ("remote", False, "HandWrittenChainUnsandboxed"),
-    ]:
+    for kind, local in [("local", True), ("remote", False)]:
         if not local and nodes > 200:
             continue  # a remote chain takes ~50 ms a node on the dev server: bytes are linear
         config = load_config(tool_chain(nodes, local=local))
-        samples: dict[str, list[float]] = {key: [] for key in ("ob", "tb", "or", "tr")}
+        samples: dict[str, list[float]] = {f"{key}{m}": [] for key in "otw" for m in "br"}
         for _ in range(runs):
             execution_id = f"fp-soe-{uuid.uuid4().hex[:8]}"
             await soe.orchestrate(config, "chain", ["START"], {}, execution_id=execution_id)
-            hand_id = f"fp-hand-{uuid.uuid4().hex[:8]}"
-            await client.execute_workflow(hand_type, nodes, id=hand_id, task_queue=hand_queue)
-            ours, theirs = (
-                await histories(soe.temporal, execution_id),
-                await histories(client, hand_id),
+            hand_id, input_id = f"fp-hand-{uuid.uuid4().hex[:8]}", f"fp-in-{uuid.uuid4().hex[:8]}"
+            await client.execute_workflow(BARE[local], nodes, id=hand_id, task_queue=hand_queue)
+            await soe.temporal.execute_workflow(
+                WITH_INPUT[local], nodes, id=input_id, task_queue=input_queue
             )
-            samples["ob"].append(history_bytes(ours) / nodes)
-            samples["tb"].append(history_bytes(theirs) / nodes)
-            samples["or"].append(await replay_seconds_per_event(ours_replayer, ours))
-            samples["tr"].append(await replay_seconds_per_event(theirs_replayer, theirs))
+            runs_of = {
+                "o": await histories(soe.temporal, execution_id),
+                "t": await histories(client, hand_id),
+                "w": await histories(soe.temporal, input_id),
+            }
+            replayed = await replay_seconds_per_event(
+                {key: (replayers[key], runs_of[key]) for key in runs_of}
+            )
+            for key, history in runs_of.items():
+                samples[f"{key}b"].append(history_bytes(history) / nodes)
+                samples[f"{key}r"].append(replayed[key])
         rows[kind] = samples
     return rows
 
@@ -159,6 +193,7 @@ async def idle_memory(
 
 async def benchmark(client: Client, nodes: list[int], runs: int, waiting: int) -> str:
     queue, hand_queue = f"fp-soe-{uuid.uuid4().hex[:6]}", f"fp-hand-{uuid.uuid4().hex[:6]}"
+    input_queue = f"fp-input-{uuid.uuid4().hex[:6]}"
     soe = SoeClient(client, queue)
     cache = 3 * waiting + 100
     lines = [
@@ -167,6 +202,16 @@ async def benchmark(client: Client, nodes: list[int], runs: int, waiting: int) -
         "| chain | N | history bytes per node, ours | hand-written | ratio "
         "| replay µs per event, ours | hand-written | ratio |",
         "|---|---|---|---|---|---|---|---|",
+    ]
+    with_input = [
+        "",
+        "The hand-written chain passing each call the input an SOE tool call sends, through",
+        "soe_temporal's data converter (external storage configured): what is left of the",
+        "ratio is SOE's workflow.",
+        "",
+        "| chain | N | history bytes per node, that chain | ours / it "
+        "| replay µs per event, that chain | ours / it | it / the bare chain |",
+        "|---|---|---|---|---|---|---|",
     ]
     async with (
         create_worker(client, queue, tools_registry={"noop": noop}, max_cached_workflows=cache),
@@ -181,14 +226,26 @@ async def benchmark(client: Client, nodes: list[int], runs: int, waiting: int) -
             activities=[noop_activity, waiting_activity],
             max_cached_workflows=cache,
         ),
+        Worker(
+            soe.temporal,
+            task_queue=input_queue,
+            workflows=[HandWrittenChainWithInput, HandWrittenLocalChainWithInput],
+            activities=[noop_with_input_activity],
+        ),
     ):
         for n in nodes:
-            for kind, s in (await chains(client, soe, hand_queue, n, runs)).items():
+            rows = await chains(client, soe, (hand_queue, input_queue), n, runs)
+            for kind, s in rows.items():
                 lines.append(
                     f"| {kind} tools | {n} | {spread(s['ob'], digits=0)} | "
                     f"{spread(s['tb'], digits=0)} | {spread(ratios(s['ob'], s['tb']))} | "
                     f"{spread(s['or'], 1e6, 1)} | {spread(s['tr'], 1e6, 1)} | "
                     f"{spread(ratios(s['or'], s['tr']))} |"
+                )
+                with_input.append(
+                    f"| {kind} tools | {n} | {spread(s['wb'], digits=0)} | "
+                    f"{spread(ratios(s['ob'], s['wb']))} | {spread(s['wr'], 1e6, 1)} | "
+                    f"{spread(ratios(s['or'], s['wr']))} | {spread(ratios(s['wr'], s['tr']))} |"
                 )
         memory: dict[bool, tuple[list[float], list[float]]] = {True: ([], []), False: ([], [])}
         for _ in range(runs):
@@ -197,6 +254,7 @@ async def benchmark(client: Client, nodes: list[int], runs: int, waiting: int) -
             ).items():
                 memory[kind][0].append(ours)
                 memory[kind][1].append(theirs)
+    lines += with_input
     lines += [
         "",
         f"| worker memory per cached idle execution ({waiting} waiting), KiB (tracemalloc) "

@@ -122,6 +122,52 @@ class HandWrittenLocalChainUnsandboxed:
         return results
 
 
+# The chains again, each call passing the input an SOE tool call sends (its execution,
+# workflow, node, tool, attempt and parameters) and getting back what an SOE tool call
+# does. Run with soe_temporal's data converter (external storage configured), they pay
+# what temporalio spends on a call's input and result; the rest is SOE's workflow.
+
+
+@activity.defn(name="bench.noop_with_input")
+async def noop_with_input_activity(request: dict[str, Any]) -> dict[str, Any]:
+    return {"result": await noop()}
+
+
+def tool_call_input(node: int) -> dict[str, Any]:
+    return {
+        "execution_id": workflow.info().workflow_id,
+        "workflow_name": "chain",
+        "node_name": f"Step{node}",
+        "tool_name": "noop",
+        "attempt": 1,
+        "parameters": {},
+    }
+
+
+@workflow.defn(name="HandWrittenChainWithInput", sandboxed=False)
+class HandWrittenChainWithInput:
+    @workflow.run
+    async def run(self, nodes: int) -> list[dict[str, Any]]:
+        return [
+            await workflow.execute_activity(
+                noop_with_input_activity, tool_call_input(node), start_to_close_timeout=TIMEOUT
+            )
+            for node in range(nodes)
+        ]
+
+
+@workflow.defn(name="HandWrittenLocalChainWithInput", sandboxed=False)
+class HandWrittenLocalChainWithInput:
+    @workflow.run
+    async def run(self, nodes: int) -> list[dict[str, Any]]:
+        return [
+            await workflow.execute_local_activity(
+                noop_with_input_activity, tool_call_input(node), start_to_close_timeout=TIMEOUT
+            )
+            for node in range(nodes)
+        ]
+
+
 # The LLM-node comparison: the same `soe.llm` activity (on the fake provider), called N
 # times with a fixed SOE prompt; soe_temporal adds prompt assembly and answer validation.
 
