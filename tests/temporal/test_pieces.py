@@ -4,7 +4,10 @@ store keeps the rest once."""
 
 from __future__ import annotations
 
-from soe_temporal.temporal.pieces import PIECE_BYTES, cut, join
+import copy
+import json
+
+from soe_temporal.temporal.pieces import PIECE_BYTES, cut, join, set_apart
 
 STATE = {
     "context": {
@@ -45,3 +48,25 @@ def test_user_data_that_looks_like_a_marker_is_not_one():
     data = {"soe-pieces": ["text", [0]], "list": [{"a": 1}]}
     value, pieces = cut(data)
     assert pieces == [] and join(value, pieces) == data
+
+
+def test_emptying_the_arguments_after_a_join_leaves_the_value_whole():
+    """The workflow empties its arguments once read (WorkflowArguments.release): the joined
+    value is none of the containers the arguments are."""
+    value, pieces = cut(copy.deepcopy(STATE))
+    value["small"] = {"node": {"node_type": "router"}}
+    set_apart(value, "small", pieces)  # as WorkflowArguments.write sets a registry apart
+    joined = join(value, pieces)
+    for argument in (value, *pieces):
+        if isinstance(argument, (dict, list)):
+            argument.clear()
+    assert joined == {**STATE, "small": {"node": {"node_type": "router"}}}
+
+
+def test_a_piece_holding_a_marker_is_joined_inside():
+    """A value over the piece size inside a grouped list is cut too: its group's piece then
+    holds a marker, and join follows it."""
+    data = {"items": [{"big": "b" * (2 * PIECE_BYTES)}] + [{"i": i} for i in range(30_000)]}
+    value, pieces = cut(data)
+    assert any('"\\u0000soe-pieces"' in json.dumps(piece) for piece in pieces)
+    assert join(value, pieces) == data
