@@ -114,6 +114,9 @@ HISTORY_EVENT_LIMIT = 10_000
 # How many conversations' stored heads a run remembers (the agents and identities it serves).
 STORED_HEADS_KEPT = 32
 HISTORY_BYTE_LIMIT = 20 * 1024 * 1024
+# The outbox of an execution that has sent nothing yet: shared (a worker caches thousands
+# of executions), replaced by one of its own at the first message.
+_NO_MESSAGES: dict[str, list[tuple[str, Any]]] = {}
 
 
 # Not in temporalio's sandbox: everything this module runs is ours and deterministic by
@@ -183,10 +186,10 @@ class SoeWorkflow:
         # next call is held back while continuing as new).
         self._executing = 0
         # Signals for other executions (a parent, the main execution), per target, in order.
-        self._outbox: dict[str, list[tuple[str, Any]]] = {}
+        self._outbox: dict[str, list[tuple[str, Any]]] = _NO_MESSAGES
         # The last chunks of conversations LLM calls have stored, newest last: a stored
         # chunk's predecessors are stored too (conversation.py). Carried over.
-        self._stored_heads: list[str] = list(start.stored_conversation_heads)
+        self._stored_heads: tuple[str, ...] = tuple(start.stored_conversation_heads)
         # Whether it keeps SOE's search attributes: when its start carried them (a server
         # without them registered would refuse them), as the start event records.
         self._searchable = carries_search_attributes(info.typed_search_attributes)
@@ -401,6 +404,8 @@ class SoeWorkflow:
 
     def _send(self, execution_id: str, signal: str, payload: Any) -> None:
         """Queue a signal to another execution; one sender per target keeps them in order."""
+        if self._outbox is _NO_MESSAGES:
+            self._outbox = {}
         queue = self._outbox.setdefault(execution_id, [])
         queue.append((signal, payload))
         if len(queue) == 1:
@@ -727,7 +732,7 @@ class SoeWorkflow:
         the one before stays the ancestor of every longer version of the conversation."""
         remembered = [chunk.id for chunk in split.chunks[-2:]]
         kept = [head for head in self._stored_heads if head not in remembered]
-        self._stored_heads = [*kept, *remembered][-STORED_HEADS_KEPT:]
+        self._stored_heads = (*kept, *remembered)[-STORED_HEADS_KEPT:]
 
     async def _tool_outcome(self, call: CallTool) -> ToolOutcome:
         worker_options = self._worker_options

@@ -96,6 +96,13 @@ def _no_clock() -> str:
     return ""
 
 
+# The tools an execution knows before its host tells it any, and its identities and
+# context schema when it starts without: shared, since nothing changes them in place
+# (tree config changes replace them), and a worker caches thousands of executions.
+_NO_TOOLS: dict[str, ToolFacts] = {}
+_NONE_YET: dict[str, Any] = {}
+
+
 class Execution:
     """The SOE semantics of one execution, free of Temporal and of I/O.
 
@@ -133,11 +140,11 @@ class Execution:
         # SOE's events (F-TEL-3) since the host last took them.
         self._events: list[Event] = []
         # The tools registry, as far as the host has told (registry key -> facts).
-        self._tools: dict[str, ToolFacts] = {}
+        self._tools: dict[str, ToolFacts] = _NO_TOOLS
         # What this execution owes its parent since the last step (F-CHILD-8/9).
         self._to_parent: MessageToParent | None = None
         # History appends for the main execution, when this is a child (F-HIST).
-        self._to_main: list[HistoryAppend] = []
+        self._to_main: tuple[HistoryAppend, ...] = ()
         # The host's clock (workflow time, ISO 8601): deterministic on replay.
         self.clock: Callable[[], str] = _no_clock
         # Which nodes each signal triggers, for the registry as it is (broadcast.py).
@@ -184,8 +191,8 @@ class Execution:
             workflow_name=workflow_name,
             registry=registry,
             context=context,
-            identities=dict(identities or {}),
-            context_schema=copy.deepcopy(context_schema or {}),
+            identities=dict(identities) if identities else _NONE_YET,
+            context_schema=copy.deepcopy(context_schema) if context_schema else _NONE_YET,
             settings=settings or EngineSettings(),
         )
         execution = cls(state, workflows_problem)
@@ -604,7 +611,7 @@ class Execution:
         if self.main_execution_id == self.execution_id:
             self.apply_history_append(HistoryAppend(list(entries), opening))
         else:
-            self._to_main.append(HistoryAppend(copy.deepcopy(entries), opening))
+            self._to_main += (HistoryAppend(copy.deepcopy(entries), opening),)
 
     def count_child_start(self, node_name: str) -> int:
         starts = self.state.child_starts.get(node_name, 0) + 1
@@ -734,7 +741,7 @@ class Execution:
         if self._to_main:
             for append in self._to_main:
                 messages.append(AppendToHistory(self.main_execution_id, append))
-            self._to_main = []
+            self._to_main = ()
         return messages
 
     def _owed_to_parent(self) -> MessageToParent:

@@ -85,7 +85,9 @@ class OrderedPayloadConverter(CompositePayloadConverter):
     """temporalio's default payload converter with order-keeping JSON."""
 
     def __init__(self) -> None:
-        self.converters = dict(_CONVERTERS_BY_ENCODING)
+        # Shared, as it is never changed: temporalio makes a payload converter for every
+        # workflow execution a worker holds.
+        self.converters = _CONVERTERS_BY_ENCODING
 
     def to_payloads(self, values: Sequence[Any]) -> list[Payload]:
         """As temporalio's, without asking the other converters first about what only

@@ -481,6 +481,19 @@ def test_f_bi_10_inject_identity_creates_then_updates():
     assert out(again)["message"] == "Successfully updated identity 'helper'"
 
 
+def test_f_bi_10_an_identity_injected_into_one_execution_stays_in_it():
+    """Executions started without identities or a schema share their empty ones (a worker
+    caches thousands): injecting into one changes nothing in another."""
+    bystander = identity_call("soe_get_identities", {})
+    identity_call("soe_inject_identity", {"identity_name": "helper", "system_prompt": "Hi."})
+    identity_call(
+        "soe_inject_context_schema_field",
+        {"field_name": "summary", "field_definition": {"type": "string"}},
+    )
+    assert bystander.state.identities == {} and bystander.state.context_schema == {}
+    assert out(identity_call("soe_get_identities", {})) == {}
+
+
 def test_f_bi_11_remove_identity():
     execution = identity_call(
         "soe_remove_identity", {"identity_name": "helper"}, identities={"helper": "x"}
