@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -381,7 +382,8 @@ class SoeWorkflow:
         the worker, no history), and its search attributes, upserted (one history event)
         only when one changes: when a turn starts and when it ends."""
         status = self._execution.status(busy=bool(self._outbox), closed=closed)
-        workflow.set_current_details(status.details())
+        # Executions of one workflow in one state show the same text: held once.
+        workflow.set_current_details(sys.intern(status.details()))
         if not self._searchable:
             return
         running = status.status == RUNNING
