@@ -105,7 +105,7 @@ WITH_INPUT = {True: "HandWrittenLocalChainWithInput", False: "HandWrittenChainWi
 
 
 async def chains(client: Client, soe: SoeClient, queues: tuple[str, str], nodes: int, runs: int):
-    """Bytes per node and replay seconds per event of ours (``o``), the bare hand-written
+    """Bytes per node and replay CPU seconds per event of ours (``o``), the bare hand-written
     chain (``t``) and the one passing SOE's input (``w``), local and remote; the two
     hand-written chains run on the ``queues`` given, the second with SOE's converter."""
     hand_queue, input_queue = queues

@@ -6,7 +6,7 @@ A workflow module is re-imported in the workflow sandbox: no side effects here.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -144,28 +144,29 @@ def tool_call_input(node: int) -> dict[str, Any]:
     }
 
 
+async def _chain_with_input(
+    execute: Callable[..., Awaitable[dict[str, Any]]], nodes: int
+) -> list[dict[str, Any]]:
+    return [
+        await execute(
+            noop_with_input_activity, tool_call_input(node), start_to_close_timeout=TIMEOUT
+        )
+        for node in range(nodes)
+    ]
+
+
 @workflow.defn(name="HandWrittenChainWithInput", sandboxed=False)
 class HandWrittenChainWithInput:
     @workflow.run
     async def run(self, nodes: int) -> list[dict[str, Any]]:
-        return [
-            await workflow.execute_activity(
-                noop_with_input_activity, tool_call_input(node), start_to_close_timeout=TIMEOUT
-            )
-            for node in range(nodes)
-        ]
+        return await _chain_with_input(workflow.execute_activity, nodes)
 
 
 @workflow.defn(name="HandWrittenLocalChainWithInput", sandboxed=False)
 class HandWrittenLocalChainWithInput:
     @workflow.run
     async def run(self, nodes: int) -> list[dict[str, Any]]:
-        return [
-            await workflow.execute_local_activity(
-                noop_with_input_activity, tool_call_input(node), start_to_close_timeout=TIMEOUT
-            )
-            for node in range(nodes)
-        ]
+        return await _chain_with_input(workflow.execute_local_activity, nodes)
 
 
 # The LLM-node comparison: the same `soe.llm` activity (on the fake provider), called N
