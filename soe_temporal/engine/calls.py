@@ -24,7 +24,7 @@ from .state import Firing
 CALL_TOOL = "soe_call_tool"
 
 
-@dataclass(frozen=True)
+@dataclass
 class ToolStart:
     """The call, and its outcome when a built-in already ran it here; without an outcome
     the host runs the call."""

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from ..llm.usage import TokenUsage
 
 
-@dataclass(frozen=True)
+@dataclass
 class CallTool:
     """Run one SOE attempt of a tool node (F-TOOL-7..9)."""
 
@@ -33,7 +33,7 @@ class CallTool:
     via: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass
 class CallLlm:
     """One model call of an LLM node (F-LLM-2 step 6); each retry is a new call."""
 
@@ -92,7 +92,7 @@ class ReadHistory:
 Call = CallTool | CallLlm | StartChildren | ReadHistory
 
 
-@dataclass(frozen=True)
+@dataclass
 class ToolOutcome:
     """How one attempt of a tool ended.
 
@@ -114,7 +114,7 @@ class ToolOutcome:
     exception_type: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass
 class LlmOutcome:
     """How one model call ended: the model's raw text, or the provider's error (which SOE
     never retries, F-PROTO-6; Temporal has retried what was worth retrying)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 
-@dataclass(frozen=True)
+@dataclass
 class Event:
     event_type: ClassVar[str]
 
@@ -25,7 +25,7 @@ def _fields(event: Event) -> dict[str, Any]:
     return {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
 
 
-@dataclass(frozen=True)
+@dataclass
 class ConfigInheritanceStarted(Event):
     """F-INH-1: the execution takes another's workflows, identities and schema."""
 
@@ -33,7 +33,7 @@ class ConfigInheritanceStarted(Event):
     event_type: ClassVar[str] = "config_inheritance_start"
 
 
-@dataclass(frozen=True)
+@dataclass
 class OrchestrationStarted(Event):
     """F-EXEC-1 step 5: an execution starts."""
 
@@ -41,14 +41,14 @@ class OrchestrationStarted(Event):
     event_type: ClassVar[str] = "orchestration_start"
 
 
-@dataclass(frozen=True)
+@dataclass
 class ContextInheritanceStarted(Event):
     """F-INH-3: the execution continues another's context."""
 
     event_type: ClassVar[str] = "context_inheritance_start"
 
 
-@dataclass(frozen=True)
+@dataclass
 class ContextMerged(Event):
     """F-INH-3: the initial context is written into the inherited one."""
 
@@ -56,7 +56,7 @@ class ContextMerged(Event):
     event_type: ClassVar[str] = "context_merge"
 
 
-@dataclass(frozen=True)
+@dataclass
 class SignalsBroadcast(Event):
     """F-EXEC-3 step 2: a broadcast starts."""
 
@@ -64,7 +64,7 @@ class SignalsBroadcast(Event):
     event_type: ClassVar[str] = "signals_broadcast"
 
 
-@dataclass(frozen=True)
+@dataclass
 class NodeExecuted(Event):
     """F-EXEC-3 step 4: a node is dispatched."""
 
@@ -73,7 +73,7 @@ class NodeExecuted(Event):
     event_type: ClassVar[str] = "node_execution"
 
 
-@dataclass(frozen=True)
+@dataclass
 class RouterRan(Event):
     """F-TEL-3: a router's own record of running, after its dispatch's."""
 
@@ -81,7 +81,7 @@ class RouterRan(Event):
     event_type: ClassVar[str] = "node_execution"
 
 
-@dataclass(frozen=True)
+@dataclass
 class ChildrenStarting(Event):
     """F-CHILD-5/6: a child node starts its child execution(s), on the parent."""
 
@@ -93,7 +93,7 @@ class ChildrenStarting(Event):
     event_type: ClassVar[str] = "node_execution"
 
 
-@dataclass(frozen=True)
+@dataclass
 class BuiltinApplied(Event):
     """F-BI-3..18: a built-in changed the registry, the identities or the context schema;
     ``details`` are the tool-specific fields SOE logs with it."""
@@ -106,7 +106,7 @@ class BuiltinApplied(Event):
         return {"event_type": self.event_type, "tool": self.tool, **self.details}
 
 
-@dataclass(frozen=True)
+@dataclass
 class ToolCalled(Event):
     """One attempt of a tool node ended (F-TOOL-7..10)."""
 
@@ -118,7 +118,7 @@ class ToolCalled(Event):
     event_type: ClassVar[str] = "tool_call"
 
 
-@dataclass(frozen=True)
+@dataclass
 class ToolDispatched(Event):
     """soe_call_tool dispatched a registry tool (F-BI-20)."""
 
@@ -128,7 +128,7 @@ class ToolDispatched(Event):
     event_type: ClassVar[str] = "tool_call"
 
 
-@dataclass(frozen=True)
+@dataclass
 class LlmCalled(Event):
     """An llm node starts (F-LLM-2, once whatever its retries)."""
 
@@ -137,7 +137,7 @@ class LlmCalled(Event):
     event_type: ClassVar[str] = "llm_call"
 
 
-@dataclass(frozen=True)
+@dataclass
 class AgentStarted(Event):
     """An agent run starts (F-AGENT-4 step 2)."""
 
@@ -146,7 +146,7 @@ class AgentStarted(Event):
     event_type: ClassVar[str] = "llm_call"
 
 
-@dataclass(frozen=True)
+@dataclass
 class LlmAnswered(Event):
     """One model call of an llm node ended: ``ok``, ``invalid`` (refused, retried if it
     may be) or ``failed`` (the provider's error)."""
@@ -158,7 +158,7 @@ class LlmAnswered(Event):
     event_type: ClassVar[str] = "llm_response"
 
 
-@dataclass(frozen=True)
+@dataclass
 class AgentStageAnswered(Event):
     """One model call of an agent stage (router, parameters, response) ended."""
 
@@ -170,7 +170,7 @@ class AgentStageAnswered(Event):
     event_type: ClassVar[str] = "llm_response"
 
 
-@dataclass(frozen=True)
+@dataclass
 class PromptWarnings(Event):
     """F-CTX-9: fields a prompt references that are missing, None or empty."""
 
@@ -179,7 +179,7 @@ class PromptWarnings(Event):
     event_type: ClassVar[str] = "context_warning"
 
 
-@dataclass(frozen=True)
+@dataclass
 class SchemaWarning(Event):
     """F-SCHEMA-3: an output field without a context_schema entry."""
 
@@ -188,7 +188,7 @@ class SchemaWarning(Event):
     event_type: ClassVar[str] = "context_warning"
 
 
-@dataclass(frozen=True)
+@dataclass
 class NodeErrored(Event):
     """A node error (F-OPS-6); ``handled`` when SOE's failure path takes it. A problem of
     the execution as a whole has no node name."""
@@ -200,7 +200,7 @@ class NodeErrored(Event):
     event_type: ClassVar[str] = "node_error"
 
 
-@dataclass(frozen=True)
+@dataclass
 class AgentToolsLoaded(Event):
     """F-AGENT-4 step 5."""
 
@@ -210,7 +210,7 @@ class AgentToolsLoaded(Event):
     event_type: ClassVar[str] = "agent_tools_loaded"
 
 
-@dataclass(frozen=True)
+@dataclass
 class AgentToolCall(Event):
     """F-AGENT-7 step 3."""
 
@@ -220,7 +220,7 @@ class AgentToolCall(Event):
     event_type: ClassVar[str] = "agent_tool_call"
 
 
-@dataclass(frozen=True)
+@dataclass
 class AgentToolResult(Event):
     """F-AGENT-7 step 5."""
 
@@ -231,7 +231,7 @@ class AgentToolResult(Event):
     event_type: ClassVar[str] = "agent_tool_result"
 
 
-@dataclass(frozen=True)
+@dataclass
 class AgentToolNotFound(Event):
     """F-AGENT-7 step 1."""
 
@@ -241,7 +241,7 @@ class AgentToolNotFound(Event):
     event_type: ClassVar[str] = "agent_tool_not_found"
 
 
-@dataclass(frozen=True)
+@dataclass
 class SignalsToParent(Event):
     """F-EXEC-3 step 5: a child's signals its parent asked for go up."""
 

@@ -21,7 +21,7 @@ from .state import EngineSettings, Firing, ToolFacts
 WorkflowsProblem = Callable[[dict[str, Any]], str | None]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Fired:
     """What firing a node asks of its execution: signals to broadcast at once, nested in
     the current broadcast (a router's, F-EXEC-5), and the call to start, if any."""
