@@ -1,9 +1,11 @@
 """What an execution records as it runs: SOE's telemetry events (SOE_SPEC §20, F-TEL-3).
 
-One frozen class per kind of event, as h11 keeps its events. ``event_type`` is SOE's name
-for the event (several classes share one, as SOE logs several shapes under one name), and
-``to_dict()`` is the event as SOE's telemetry records its data: ``{"event_type": ..., and
-the fields}``. The host logs them; the CLI prints them by matching on the class.
+One class per kind of event, as h11 keeps its events (not frozen: events are made at
+every node firing, and a frozen dataclass costs about three times as much to make).
+``event_type`` is SOE's name for the event (several classes share one, as SOE logs several
+shapes under one name), and ``to_dict()`` is the event as SOE's telemetry records its
+data: ``{"event_type": ..., and the fields}``. The host logs them; the CLI prints them by
+matching on the class.
 """
 
 from __future__ import annotations
