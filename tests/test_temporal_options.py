@@ -6,9 +6,16 @@ import json
 from datetime import timedelta
 
 import pytest
+from temporalio.api.common.v1 import RetryPolicy as RetryPolicyProto
+from temporalio.common import RetryPolicy
 
 from soe_temporal import ConfigError, create_worker
-from soe_temporal.temporal.activity_options import merge_options, parse_duration, plan_activity
+from soe_temporal.temporal.activity_options import (
+    DEFAULT_TOOL_OPTIONS,
+    merge_options,
+    parse_duration,
+    plan_activity,
+)
 from soe_temporal.testing import SoeTestEnvironment
 
 
@@ -129,6 +136,25 @@ def test_local_plans_drop_heartbeat_and_task_queue():
     plan = plan_activity({"local": True, "heartbeat_timeout": "3s", "start_to_close_timeout": "4s"})
     assert plan.local is True
     assert plan.kwargs == {"start_to_close_timeout": timedelta(seconds=4)}
+
+
+def test_a_planned_retry_policy_writes_the_proto_a_retry_policy_writes():
+    """A plan's retry policy is written into every call's command from one proto."""
+    plan = plan_activity(DEFAULT_TOOL_OPTIONS)
+    policy = plan.kwargs["retry_policy"]
+    planned, plain = RetryPolicyProto(), RetryPolicyProto()
+    policy.apply_to_proto(planned)
+    RetryPolicy.apply_to_proto(policy, plain)
+    assert planned == plain and planned.maximum_attempts == 5
+    again = RetryPolicyProto()
+    policy.apply_to_proto(again)
+    assert again == plain
+
+
+def test_an_invalid_planned_retry_policy_is_refused_when_a_call_is_scheduled():
+    plan = plan_activity({"retry_policy": {"initial_interval": "2s", "maximum_interval": "1s"}})
+    with pytest.raises(ValueError, match="Maximum interval"):
+        plan.kwargs["retry_policy"].apply_to_proto(RetryPolicyProto())
 
 
 async def test_invalid_worker_tool_defaults_are_refused_when_the_worker_is_created():

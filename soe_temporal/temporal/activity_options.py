@@ -7,11 +7,13 @@ entry's ``temporal`` mapping, the node's ``temporal:`` block. Keys merge one by 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import temporalio.api.common.v1
 from temporalio.common import RetryPolicy
 
 DEFAULT_TOOL_OPTIONS: dict[str, Any] = {
@@ -66,6 +68,20 @@ def merge_options(*layers: dict[str, Any] | None) -> dict[str, Any]:
     return merged
 
 
+class PlannedRetryPolicy(RetryPolicy):
+    """A RetryPolicy validated and written as its proto once: temporalio writes the policy
+    into the command of every call, and all the calls of a node share one plan."""
+
+    @functools.cached_property
+    def _proto(self) -> temporalio.api.common.v1.RetryPolicy:
+        proto = temporalio.api.common.v1.RetryPolicy()
+        super().apply_to_proto(proto)
+        return proto
+
+    def apply_to_proto(self, proto: temporalio.api.common.v1.RetryPolicy) -> None:
+        proto.CopyFrom(self._proto)
+
+
 @dataclass(frozen=True)
 class ActivityPlan:
     """Where and how one activity runs."""
@@ -88,7 +104,7 @@ def plan_activity(options: dict[str, Any]) -> ActivityPlan:
             kwargs[key] = parse_duration(options[key])
     policy = options.get("retry_policy")
     if policy:
-        kwargs["retry_policy"] = RetryPolicy(
+        kwargs["retry_policy"] = PlannedRetryPolicy(
             initial_interval=parse_duration(policy.get("initial_interval", "1s")),
             backoff_coefficient=float(policy.get("backoff_coefficient", 2.0)),
             maximum_interval=(
