@@ -40,7 +40,7 @@ from .engine.commands import (
 from .engine.context import PARENT
 from .engine.signals import read_external_signals, signal_list_problem
 from .engine.state import VALIDATION_ERROR, ToolFacts
-from .engine.status import RUNNING
+from .engine.status import RUNNING, running_details
 from .temporal.activity_options import (
     DEFAULT_LLM_OPTIONS,
     DEFAULT_TOOL_OPTIONS,
@@ -143,6 +143,7 @@ class SoeWorkflow:
         "_stored_heads",
         "_searchable",
         "_shown_running",
+        "_short_at_length",
     )
 
     @workflow.init
@@ -196,6 +197,8 @@ class SoeWorkflow:
         self._searchable = carries_search_attributes(info.typed_search_attributes)
         # Whether its search attributes say ``running`` (as its status then does).
         self._shown_running = False
+        # The history length at which it was last found short (_history_is_long).
+        self._short_at_length = -1
         if not self._searchable:
             _say_once_how_to_register(info.namespace)
 
@@ -381,18 +384,24 @@ class SoeWorkflow:
         """What Temporal shows of the execution: its current details in the UI (kept in
         the worker, no history), and its search attributes, upserted (one history event)
         only when one changes: when a turn starts and when it ends."""
-        status = self._execution.status(busy=bool(self._outbox), closed=closed)
-        # Executions of one workflow in one state show the same text: held once.
+        execution = self._execution
+        busy = bool(self._outbox)
+        if self._shown_running and not closed and (busy or not execution.idle):
+            # Every call of a turn: the search attributes say running, only the nodes
+            # that run change. Executions of one workflow in one state show the same
+            # text: held once.
+            workflow.set_current_details(
+                sys.intern(running_details(execution.state.workflow_name, execution.running_nodes))
+            )
+            return
+        status = execution.status(busy=busy, closed=closed)
         workflow.set_current_details(sys.intern(status.details()))
         if not self._searchable:
             return
-        running = status.status == RUNNING
-        if running and self._shown_running:
-            return  # every call of a turn: nothing to compare, the status is running
         updates = changes(workflow.info().typed_search_attributes, status)
         if updates:
             workflow.upsert_search_attributes(updates)
-        self._shown_running = running
+        self._shown_running = status.status == RUNNING
 
     def _log_events(self) -> None:
         """SOE's events since the last step, through the workflow logger (replay-safe),
@@ -485,14 +494,24 @@ class SoeWorkflow:
     # -- continue-as-new ------------------------------------------------------------
 
     def _history_is_long(self) -> bool:
-        """When the server suggests it, or (for servers that never do) past our limits."""
+        """When the server suggests it, or (for servers that never do) past our limits.
+
+        Asked at every step of every workflow task: a task's history length, size and
+        suggestion change together, with the task, so an answer holds while the length
+        stays the same (a chain of local activities takes one task)."""
         info = workflow.info()
+        length = info.get_current_history_length()
+        if length == self._short_at_length:
+            return False
         limit = self._continue_as_new_after_events or HISTORY_EVENT_LIMIT
-        return (
+        long = (
             info.is_continue_as_new_suggested()
-            or info.get_current_history_length() >= limit
+            or length >= limit
             or info.get_current_history_size() >= HISTORY_BYTE_LIMIT
         )
+        if not long:
+            self._short_at_length = length
+        return long
 
     async def _continue_as_new(self) -> None:
         """Let the calls in flight finish, start nothing new (queued signals and the calls

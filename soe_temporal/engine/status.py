@@ -24,7 +24,7 @@ STATUSES = (RUNNING, IDLE, FAILED, CLOSED)
 LISTED_AT_MOST = 50
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ExecutionStatus:
     """``status``: ``running`` while a node runs or a signal waits, ``failed`` once a turn
     ends with a node failure no failure path took, ``idle`` otherwise, ``closed`` once
@@ -66,6 +66,17 @@ class ExecutionStatus:
 def running_status(workflow_name: str, running_nodes: list[str]) -> ExecutionStatus:
     """The status of a turn that runs: only what runs is told."""
     return ExecutionStatus(RUNNING, workflow_name, running_nodes=_distinct(running_nodes))
+
+
+def running_details(workflow_name: str, running_nodes: list[str]) -> str:
+    """``running_status(...).details()``, made directly: the host shows it after every
+    call of a turn."""
+    shown = ", ".join(_distinct(running_nodes))
+    return (
+        f"**{RUNNING}** · SOE workflow `{workflow_name}`  \n"
+        + (f"running: {shown}  \n" if shown else "")
+        + "LLM calls 0 · tool calls 0"
+    )
 
 
 def execution_status(

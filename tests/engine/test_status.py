@@ -4,6 +4,7 @@ nodes of its current or last turn, for search attributes and the Temporal UI."""
 from __future__ import annotations
 
 from soe_temporal.engine import ToolOutcome
+from soe_temporal.engine.status import running_details, running_status
 
 from .helpers import start
 
@@ -106,3 +107,10 @@ def test_the_ui_details_name_the_status_the_running_nodes_and_the_last_signals()
     execution.process_pending()
     details = execution.status(busy=False).details()
     assert "running" in details and "HandleApproval" in details
+
+
+def test_the_running_details_made_directly_are_the_running_status_details():
+    """The host refreshes the UI text after every call of a turn without making the
+    status: the text must be the one the status gives."""
+    for nodes in ([], ["Step1"], ["A", "B", "A"], [f"Node{i}" for i in range(60)]):
+        assert running_details("chain", nodes) == running_status("chain", nodes).details()
