@@ -15,6 +15,7 @@ payload shapes cross the converter on every activation, activity and update, so:
 from __future__ import annotations
 
 import dataclasses
+import operator
 import types
 import typing
 from collections.abc import Callable
@@ -38,7 +39,7 @@ class DataclassJSONEncoder(AdvancedJSONEncoder):
     so a later release that changes it does not change what a recorded value meant.
     """
 
-    _plans: dict[type, tuple[tuple[str, Any], ...]] = {}
+    _plans: dict[type, _EncodingPlan] = {}
 
     def default(self, o: Any) -> Any:
         plan = self._plans.get(type(o))
@@ -46,32 +47,46 @@ class DataclassJSONEncoder(AdvancedJSONEncoder):
             plan = self._plans[type(o)] = _encoding_plan(type(o))
         if plan is None:
             return super().default(o)
-        encoded = {}
-        for name, default in plan:
-            value = getattr(o, name)
-            if default is _KEEP or type(value) is not type(default) or value != default:
-                encoded[name] = value
+        encoded = dict(zip(plan.names, plan.read(o), strict=True))
+        for name, default in plan.left_out_at:
+            value = encoded[name]
+            if type(value) is type(default) and value == default:
+                del encoded[name]
         return encoded
 
 
-# A field written whatever it holds: required, or not one of this package's shapes.
-_KEEP: Any = object()
+@dataclasses.dataclass(frozen=True)
+class _EncodingPlan:
+    """A dataclass's fields, in order, read all at once; and the empty defaults at which
+    a field is left out (soe_temporal's own shapes only)."""
+
+    names: tuple[str, ...]
+    read: Callable[[Any], tuple[Any, ...]]
+    left_out_at: tuple[tuple[str, Any], ...]
 
 
-def _encoding_plan(cls: type) -> tuple[tuple[str, Any], ...]:
+def _encoding_plan(cls: type) -> _EncodingPlan:
     own = cls.__module__.startswith(_OWN_MODULE_PREFIX)
-    plan = []
-    for f in dataclasses.fields(cls):
-        default = _KEEP
+    fields = dataclasses.fields(cls)
+    names = tuple(f.name for f in fields)
+    left_out_at = []
+    for f in fields:
         if own and f.init:
             if f.default is not dataclasses.MISSING:
                 default = f.default
             elif f.default_factory is not dataclasses.MISSING:
                 default = f.default_factory()
-            if default:  # a version or a limit may change its default: always written
-                default = _KEEP
-        plan.append((f.name, default))
-    return tuple(plan)
+            else:
+                continue
+            if not default:  # a version or a limit may change its default: always written
+                left_out_at.append((f.name, default))
+    # attrgetter reads in C; with one name it gives the value, not a 1-tuple.
+    read = (
+        operator.attrgetter(*names)
+        if len(names) > 1
+        else lambda o: tuple(getattr(o, name) for name in names)
+    )
+    return _EncodingPlan(names, read, tuple(left_out_at))
 
 
 def decodes_fast(hint: Any) -> bool:
