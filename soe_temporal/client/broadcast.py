@@ -29,7 +29,7 @@ from typing import Any, Protocol, TypeVar
 
 from ..engine.execution import REQUESTS_KEPT
 from ..temporal.payloads import BroadcastRequest, IdleReport, WaitRequest
-from .retry import Backoff, retrying
+from .retry import Backoff, retrying, stop_if_cancelled
 
 T = TypeVar("T")
 # Signalled requests of one client waiting on one execution at once: half of what an
@@ -104,6 +104,7 @@ class Broadcaster:
                     return report
                 # The execution is continuing as new with the signals: wait on its next run.
             except Exception as error:
+                stop_if_cancelled()
                 if not self._temporary(error):
                     raise
             finally:
@@ -170,6 +171,7 @@ class Broadcaster:
                 try:
                     report = await self._channel.wait(execution_id, WaitRequest(request_ids=asked))
                 except Exception as error:
+                    stop_if_cancelled()
                     if self._temporary(error):
                         await backoff.sleep()
                         continue

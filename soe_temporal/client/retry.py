@@ -29,6 +29,15 @@ class Backoff:
         self._next = min(self._next * 2, MAX_BACKOFF_SECONDS)
 
 
+def stop_if_cancelled() -> None:
+    """temporalio turns the cancellation of a call on its way into an error of its own
+    (``RPCTimeoutOrCancelledError``): a task being cancelled (Ctrl-C, a caller's time
+    limit) stops here, instead of taking that error for the server's and asking again."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 async def retrying(ask: Callable[[], Awaitable[T]], temporary: Callable[[Exception], bool]) -> T:
     """``ask()`` until the server takes it; errors that are not ``temporary`` go through.
     Unbounded here: callers put their own time limit around it."""
@@ -37,6 +46,7 @@ async def retrying(ask: Callable[[], Awaitable[T]], temporary: Callable[[Excepti
         try:
             return await ask()
         except Exception as error:
+            stop_if_cancelled()
             if not temporary(error):
                 raise
             await backoff.sleep()

@@ -85,7 +85,7 @@ from ..temporal.search_attributes import (
 from ..temporal.serialization import NotJsonData, to_json_data
 from .broadcast import Broadcaster, Delivery
 from .explain import explain, pending_work, server_busy, wait_timeout
-from .retry import Backoff, retrying
+from .retry import Backoff, retrying, stop_if_cancelled
 from .tree import wait_for_idle_tree
 from .workers import workflow_pollers
 
@@ -354,6 +354,7 @@ class SoeClient:
                 SIGNAL_NAME, payload, rpc_timeout=SIGNAL_ONCE_TIMEOUT
             )
         except (RPCError, RPCTimeoutOrCancelledError):
+            stop_if_cancelled()
             return False
         delivery.delivered = True
         return True
@@ -467,7 +468,9 @@ class SoeClient:
         try:
             return await asyncio.wait_for(task, budget.remaining())
         except (TimeoutError, RPCTimeoutOrCancelledError):
-            # temporalio turns the cancellation of a waiting update into its own error.
+            # temporalio turns the cancellation of a waiting update into its own error:
+            # the time limit's, or the caller's own (then it stops here).
+            stop_if_cancelled()
             raise await self._timeout(execution_id, budget, delivery) from None
         finally:
             # Cancelled (a time limit, Ctrl-C): its error is this call's to drop, not

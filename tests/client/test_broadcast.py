@@ -232,3 +232,34 @@ async def test_a_request_the_execution_no_longer_remembers_is_answered_as_taken(
     report = await broadcaster(execution).send(EID, ["PING"], Delivery("old"), wait=True)
     assert report is not None and report.cascade is None and report.failures == []
     assert execution.delivered == [["PING"]]
+
+
+class CancelledAsBusy(ScriptedExecution):
+    """Its calls never end, and a call whose caller is cancelled ends with an error that
+    says "not now": temporalio turns the cancellation of a call on its way into an error
+    of its own, which a busy server's deadline also raises."""
+
+    async def _forever(self) -> Any:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            raise Busy("cancelled on its way") from None
+
+    async def update(self, execution_id: str, request: BroadcastRequest) -> IdleReport:
+        return await self._forever()
+
+    async def signal(self, execution_id: str, payload: dict[str, Any]) -> None:
+        await self._forever()
+
+
+@pytest.mark.parametrize("wait", [True, False], ids=["update", "signal"])
+async def test_a_caller_cancelled_while_its_signals_are_on_their_way_stops(wait: bool):
+    """Ctrl-C on `soe-temporal signal --wait`: the cancelled call's error is not taken for
+    a refusal to ask again after (the process would never end)."""
+    sending = asyncio.create_task(
+        broadcaster(CancelledAsBusy()).send(EID, ["PING"], Delivery("r1"), wait=wait)
+    )
+    await asyncio.sleep(0)
+    sending.cancel()
+    await asyncio.wait({sending}, timeout=5)  # wait_for would cancel it again, and wait
+    assert sending.cancelled()
