@@ -316,12 +316,19 @@ async def test_a_wait_that_runs_out_says_how_long_and_that_the_signal_was_delive
     assert "No worker polls task queue" in waited.stderr
 
 
+def _hears_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 async def test_ctrl_c_exits_130_with_one_line(dev_server: DevServerInfo):
     env = dev_server.env(SOE_TASK_QUEUE=f"nobody-{uuid.uuid4().hex[:6]}")
     execution_id = _start_without_waiting(env)
     waiting = subprocess.Popen(
         [CLI, "signal", execution_id, "APPROVED", "--wait", "--wait-for-worker"],
         env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # As from a terminal: a suite run in the background (`make test &`) ignores
+        # SIGINT, and a child would inherit that and never hear the Ctrl-C.
+        preexec_fn=_hears_ctrl_c,
     )  # fmt: skip
     time.sleep(3)  # a real process, interrupted as a user would
     waiting.send_signal(signal.SIGINT)
