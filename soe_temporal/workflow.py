@@ -195,7 +195,8 @@ class SoeWorkflow:
         # Whether it keeps SOE's search attributes: when its start carried them (a server
         # without them registered would refuse them), as the start event records.
         self._searchable = carries_search_attributes(info.typed_search_attributes)
-        # Whether its search attributes say ``running`` (as its status then does).
+        # Whether it shows the running status (its UI details, and its search attributes
+        # when it keeps them, say ``running``).
         self._shown_running = False
         # The history length at which it was last found short (_history_is_long).
         self._short_at_length = -1
@@ -387,21 +388,21 @@ class SoeWorkflow:
         execution = self._execution
         busy = bool(self._outbox)
         if self._shown_running and not closed and (busy or not execution.idle):
-            # Every call of a turn: the search attributes say running, only the nodes
-            # that run change. Executions of one workflow in one state show the same
-            # text: held once.
+            # Every call of a turn: it shows running already, only the nodes that run
+            # change. Executions of one workflow in one state show the same text: held
+            # once.
             workflow.set_current_details(
                 sys.intern(running_details(execution.state.workflow_name, execution.running_nodes))
             )
             return
         status = execution.status(busy=busy, closed=closed)
         workflow.set_current_details(sys.intern(status.details()))
+        self._shown_running = status.status == RUNNING
         if not self._searchable:
             return
         updates = changes(workflow.info().typed_search_attributes, status)
         if updates:
             workflow.upsert_search_attributes(updates)
-        self._shown_running = status.status == RUNNING
 
     def _log_events(self) -> None:
         """SOE's events since the last step, through the workflow logger (replay-safe),

@@ -52,15 +52,15 @@ class ExecutionStatus:
 
     def details(self) -> str:
         """One short text for Temporal's UI (the workflow's current details, Markdown)."""
-        lines = [f"**{self.status}** · SOE workflow `{self.workflow_name}`"]
-        if self.running_nodes:
-            lines.append(f"running: {', '.join(self.running_nodes)}")
-        if self.last_signals:
-            lines.append(f"last signals: {', '.join(self.last_signals)}")
-        if self.failed_nodes:
-            lines.append(f"failed nodes: {', '.join(self.failed_nodes)}")
-        lines.append(f"LLM calls {self.llm_calls} · tool calls {self.tool_calls}")
-        return "  \n".join(lines)
+        return _details(
+            self.status,
+            self.workflow_name,
+            self.running_nodes,
+            self.last_signals,
+            self.failed_nodes,
+            self.llm_calls,
+            self.tool_calls,
+        )
 
 
 def running_status(workflow_name: str, running_nodes: list[str]) -> ExecutionStatus:
@@ -69,14 +69,29 @@ def running_status(workflow_name: str, running_nodes: list[str]) -> ExecutionSta
 
 
 def running_details(workflow_name: str, running_nodes: list[str]) -> str:
-    """``running_status(...).details()``, made directly: the host shows it after every
-    call of a turn."""
-    shown = ", ".join(_distinct(running_nodes))
-    return (
-        f"**{RUNNING}** · SOE workflow `{workflow_name}`  \n"
-        + (f"running: {shown}  \n" if shown else "")
-        + "LLM calls 0 · tool calls 0"
-    )
+    """``running_status(...).details()``, without making the status: the host shows it
+    after every call of a turn."""
+    return _details(RUNNING, workflow_name, _distinct(running_nodes), (), (), 0, 0)
+
+
+def _details(
+    status: str,
+    workflow_name: str,
+    running_nodes: tuple[str, ...],
+    last_signals: tuple[str, ...],
+    failed_nodes: tuple[str, ...],
+    llm_calls: int,
+    tool_calls: int,
+) -> str:
+    lines = [f"**{status}** · SOE workflow `{workflow_name}`"]
+    if running_nodes:
+        lines.append(f"running: {', '.join(running_nodes)}")
+    if last_signals:
+        lines.append(f"last signals: {', '.join(last_signals)}")
+    if failed_nodes:
+        lines.append(f"failed nodes: {', '.join(failed_nodes)}")
+    lines.append(f"LLM calls {llm_calls} · tool calls {tool_calls}")
+    return "  \n".join(lines)
 
 
 def execution_status(
