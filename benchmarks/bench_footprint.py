@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import os
 import statistics
 import time
 import tracemalloc
 import uuid
+from collections.abc import AsyncIterator
 
 from temporalio.client import Client, WorkflowHistory
 from temporalio.worker import Replayer, Worker
@@ -47,6 +49,7 @@ from benchmarks.hand_written import (
 from benchmarks.stats import machine, print_on_dev_server, ratios, spread
 from soe_temporal import SoeClient, create_worker, load_config
 from soe_temporal.temporal.converter import payload_store_of, soe_data_converter
+from soe_temporal.temporal.payload_store import PayloadStore
 from soe_temporal.workflow import SoeWorkflow
 
 
@@ -104,13 +107,70 @@ BARE = {True: "HandWrittenLocalChainUnsandboxed", False: "HandWrittenChainUnsand
 WITH_INPUT = {True: "HandWrittenLocalChainWithInput", False: "HandWrittenChainWithInput"}
 
 
-async def chains(client: Client, soe: SoeClient, queues: tuple[str, str], nodes: int, runs: int):
-    """Bytes per node and replay CPU seconds per event of ours (``o``), the bare hand-written
-    chain (``t``) and the one passing SOE's input (``w``), local and remote; the two
-    hand-written chains run on the ``queues`` given, the second with SOE's converter."""
+# Remote chains only up to this length: one takes ~50 ms a node on the dev server, and its
+# bytes and replay per node are linear.
+CHAIN_KINDS = [("local", True), ("remote", False)]
+REMOTE_NODES_AT_MOST = 200
+
+
+async def run_chains(
+    client: Client, soe: SoeClient, queues: tuple[str, str], nodes: int, local: bool
+) -> dict[str, list[WorkflowHistory]]:
+    """One chain of ``nodes`` tool nodes each: ours (``o``), the bare hand-written chain
+    (``t``) and the one passing SOE's input (``w``), run on ``queues`` (``chain_workers``);
+    their histories."""
     hand_queue, input_queue = queues
-    converter = soe_data_converter(None, payload_store_of(soe.temporal))
-    replayers = {
+    execution_id = f"fp-soe-{uuid.uuid4().hex[:8]}"
+    config = load_config(tool_chain(nodes, local=local))
+    await soe.orchestrate(config, "chain", ["START"], {}, execution_id=execution_id)
+    hand_id, input_id = f"fp-hand-{uuid.uuid4().hex[:8]}", f"fp-in-{uuid.uuid4().hex[:8]}"
+    await client.execute_workflow(BARE[local], nodes, id=hand_id, task_queue=hand_queue)
+    await soe.temporal.execute_workflow(
+        WITH_INPUT[local], nodes, id=input_id, task_queue=input_queue
+    )
+    return {
+        "o": await histories(soe.temporal, execution_id),
+        "t": await histories(client, hand_id),
+        "w": await histories(soe.temporal, input_id),
+    }
+
+
+@contextlib.asynccontextmanager
+async def chain_workers(
+    client: Client, soe: SoeClient, queues: tuple[str, str, str], cache: int | None = None
+) -> AsyncIterator[None]:
+    """Workers for ``run_chains``, and for the waiting workflows, on the ``queues`` of ours,
+    the bare hand-written chain and the one passing SOE's input."""
+    queue, hand_queue, input_queue = queues
+    cached = {} if cache is None else {"max_cached_workflows": cache}
+    async with (
+        create_worker(client, queue, tools_registry={"noop": noop}, **cached),
+        Worker(
+            client,
+            task_queue=hand_queue,
+            workflows=[
+                HandWrittenChainUnsandboxed,
+                HandWrittenLocalChainUnsandboxed,
+                HandWrittenWaiting,
+            ],
+            activities=[noop_activity, waiting_activity],
+            **cached,
+        ),
+        Worker(
+            soe.temporal,
+            task_queue=input_queue,
+            workflows=[HandWrittenChainWithInput, HandWrittenLocalChainWithInput],
+            activities=[noop_with_input_activity],
+        ),
+    ):
+        yield
+
+
+def chain_replayers(store: PayloadStore | None) -> dict[str, Replayer]:
+    """Replayers of ours (``o``) and the hand-written chains (``t``, ``w``), reading what the
+    histories' claims point to in ``store``."""
+    converter = soe_data_converter(None, store)
+    return {
         "o": Replayer(workflows=[SoeWorkflow], data_converter=converter),
         "t": Replayer(workflows=[HandWrittenChainUnsandboxed, HandWrittenLocalChainUnsandboxed]),
         "w": Replayer(
@@ -118,25 +178,20 @@ async def chains(client: Client, soe: SoeClient, queues: tuple[str, str], nodes:
             data_converter=converter,
         ),
     }
+
+
+async def chains(client: Client, soe: SoeClient, queues: tuple[str, str], nodes: int, runs: int):
+    """Bytes per node and replay CPU seconds per event of ours (``o``), the bare hand-written
+    chain (``t``) and the one passing SOE's input (``w``), local and remote; the two
+    hand-written chains run on the ``queues`` given, the second with SOE's converter."""
+    replayers = chain_replayers(payload_store_of(soe.temporal))
     rows = {}
-    for kind, local in [("local", True), ("remote", False)]:
-        if not local and nodes > 200:
-            continue  # a remote chain takes ~50 ms a node on the dev server: bytes are linear
-        config = load_config(tool_chain(nodes, local=local))
+    for kind, local in CHAIN_KINDS:
+        if not local and nodes > REMOTE_NODES_AT_MOST:
+            continue
         samples: dict[str, list[float]] = {f"{key}{m}": [] for key in "otw" for m in "br"}
         for _ in range(runs):
-            execution_id = f"fp-soe-{uuid.uuid4().hex[:8]}"
-            await soe.orchestrate(config, "chain", ["START"], {}, execution_id=execution_id)
-            hand_id, input_id = f"fp-hand-{uuid.uuid4().hex[:8]}", f"fp-in-{uuid.uuid4().hex[:8]}"
-            await client.execute_workflow(BARE[local], nodes, id=hand_id, task_queue=hand_queue)
-            await soe.temporal.execute_workflow(
-                WITH_INPUT[local], nodes, id=input_id, task_queue=input_queue
-            )
-            runs_of = {
-                "o": await histories(soe.temporal, execution_id),
-                "t": await histories(client, hand_id),
-                "w": await histories(soe.temporal, input_id),
-            }
+            runs_of = await run_chains(client, soe, queues, nodes, local)
             replayed = await replay_seconds_per_event(
                 {key: (replayers[key], runs_of[key]) for key in runs_of}
             )
@@ -216,26 +271,7 @@ async def benchmark(client: Client, nodes: list[int], runs: int, waiting: int) -
         "| replay CPU µs per event, that chain | ours / it | it / the bare chain |",
         "|---|---|---|---|---|---|---|",
     ]
-    async with (
-        create_worker(client, queue, tools_registry={"noop": noop}, max_cached_workflows=cache),
-        Worker(
-            client,
-            task_queue=hand_queue,
-            workflows=[
-                HandWrittenChainUnsandboxed,
-                HandWrittenLocalChainUnsandboxed,
-                HandWrittenWaiting,
-            ],
-            activities=[noop_activity, waiting_activity],
-            max_cached_workflows=cache,
-        ),
-        Worker(
-            soe.temporal,
-            task_queue=input_queue,
-            workflows=[HandWrittenChainWithInput, HandWrittenLocalChainWithInput],
-            activities=[noop_with_input_activity],
-        ),
-    ):
+    async with chain_workers(client, soe, (queue, hand_queue, input_queue), cache):
         for n in nodes:
             rows = await chains(client, soe, (hand_queue, input_queue), n, runs)
             for kind, s in rows.items():

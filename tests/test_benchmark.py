@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+
 from benchmarks.bench_footprint import benchmark as footprint
+from benchmarks.bench_instructions import KEYS, record, replay_command, store_environment
 from benchmarks.bench_nodes import CASES, benchmark
+from soe_temporal import SoeClient
 
 from .conftest import DevServerInfo
 
@@ -30,3 +35,24 @@ async def test_footprint_benchmark_splits_replay_between_input_and_workflow(
     assert "| remote tools | 3 |" in text
     assert "it / the bare chain" in text
     assert "| neither |" in text
+
+
+async def test_instructions_benchmark_replays_each_recorded_history(
+    dev_server: DevServerInfo, tmp_path
+):
+    """bench_instructions records ours and both hand-written chains, and a process of its
+    own (the one valgrind counts) replays each of them without error."""
+    client = dev_server.server.client
+    soe = SoeClient(client, f"bench-in-{uuid.uuid4().hex[:6]}")
+    recorded = await record(client, soe, [3], tmp_path)
+    assert recorded == [("local", 3), ("remote", 3)]
+    environment = store_environment(soe.temporal)
+    for kind, n in recorded:
+        for key in KEYS:
+            process = await asyncio.create_subprocess_exec(
+                *replay_command(tmp_path / f"{kind}-{n}-{key}.json", key, 1),
+                env=environment,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            _, stderr = await process.communicate()
+            assert process.returncode == 0, stderr.decode()
