@@ -41,13 +41,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check soe_temporal tests examples benchmarks workers starter
 	$(BIN)/ruff format --check soe_temporal tests examples benchmarks workers starter
 
+# bench_instructions needs valgrind: where it is missing, it says so and the others still run.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_nodes --nodes 50 --repeats 9
 	$(BIN)/python -m benchmarks.bench_nodes --nodes 2000 --local-only
 	$(BIN)/python -m benchmarks.bench_fanout --children 1000
 	$(BIN)/python -m benchmarks.bench_signals --executions 2000
 	$(BIN)/python -m benchmarks.bench_footprint --nodes 50 2000
-	# Needs valgrind: where it is missing, says so and the others still run.
 	-$(BIN)/python -m benchmarks.bench_instructions --nodes 50 500
 	$(BIN)/python -m benchmarks.bench_engine
 	$(BIN)/python -m benchmarks.bench_conversation --turns 100 400 1000 --runs 3

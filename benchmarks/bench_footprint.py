@@ -109,8 +109,14 @@ WITH_INPUT = {True: "HandWrittenLocalChainWithInput", False: "HandWrittenChainWi
 
 # Remote chains only up to this length: one takes ~50 ms a node on the dev server, and its
 # bytes and replay per node are linear.
-CHAIN_KINDS = [("local", True), ("remote", False)]
 REMOTE_NODES_AT_MOST = 200
+
+
+def chain_kinds(nodes: int) -> list[tuple[str, bool]]:
+    """The chains measured at ``nodes`` nodes: (kind, local), local always, remote up to
+    REMOTE_NODES_AT_MOST."""
+    kinds = [("local", True), ("remote", False)]
+    return [(kind, local) for kind, local in kinds if local or nodes <= REMOTE_NODES_AT_MOST]
 
 
 async def run_chains(
@@ -186,9 +192,7 @@ async def chains(client: Client, soe: SoeClient, queues: tuple[str, str], nodes:
     hand-written chains run on the ``queues`` given, the second with SOE's converter."""
     replayers = chain_replayers(payload_store_of(soe.temporal))
     rows = {}
-    for kind, local in CHAIN_KINDS:
-        if not local and nodes > REMOTE_NODES_AT_MOST:
-            continue
+    for kind, local in chain_kinds(nodes):
         samples: dict[str, list[float]] = {f"{key}{m}": [] for key in "otw" for m in "br"}
         for _ in range(runs):
             runs_of = await run_chains(client, soe, queues, nodes, local)

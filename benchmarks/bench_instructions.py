@@ -30,8 +30,7 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowHistory
 
 from benchmarks.bench_footprint import (
-    CHAIN_KINDS,
-    REMOTE_NODES_AT_MOST,
+    chain_kinds,
     chain_replayers,
     chain_workers,
     run_chains,
@@ -50,6 +49,11 @@ KEYS = ("o", "t", "w")
 FEW, MANY = 1, 3
 
 
+def history_path(directory: Path, kind: str, nodes: int, key: str) -> Path:
+    """Where ``record`` saves the histories of one chain."""
+    return directory / f"{kind}-{nodes}-{key}.json"
+
+
 async def record(
     client: Client, soe: SoeClient, nodes: list[int], directory: Path
 ) -> list[tuple[str, int]]:
@@ -59,13 +63,11 @@ async def record(
     recorded = []
     async with chain_workers(client, soe, queues):
         for n in nodes:
-            for kind, local in CHAIN_KINDS:
-                if not local and n > REMOTE_NODES_AT_MOST:
-                    continue
+            for kind, local in chain_kinds(n):
                 runs_of = await run_chains(client, soe, queues[1:], n, local)
                 for key, runs in runs_of.items():
-                    path = directory / f"{kind}-{n}-{key}.json"
-                    path.write_text(json.dumps([run.to_json_dict() for run in runs]))
+                    saved = json.dumps([run.to_json_dict() for run in runs])
+                    history_path(directory, kind, n, key).write_text(saved)
                 recorded.append((kind, n))
     return recorded
 
@@ -117,7 +119,7 @@ async def per_replay(
             return await instructions(path, key, rounds, environment)
 
     async def one(kind: str, n: int, key: str) -> float:
-        path = directory / f"{kind}-{n}-{key}.json"
+        path = history_path(directory, kind, n, key)
         few, many = await asyncio.gather(counted(path, key, FEW), counted(path, key, MANY))
         return (many - few) / (MANY - FEW)
 

@@ -6,7 +6,13 @@ import asyncio
 import uuid
 
 from benchmarks.bench_footprint import benchmark as footprint
-from benchmarks.bench_instructions import KEYS, record, replay_command, store_environment
+from benchmarks.bench_instructions import (
+    KEYS,
+    history_path,
+    record,
+    replay_command,
+    store_environment,
+)
 from benchmarks.bench_nodes import CASES, benchmark
 from soe_temporal import SoeClient
 
@@ -50,7 +56,7 @@ async def test_instructions_benchmark_replays_each_recorded_history(
     for kind, n in recorded:
         for key in KEYS:
             process = await asyncio.create_subprocess_exec(
-                *replay_command(tmp_path / f"{kind}-{n}-{key}.json", key, 1),
+                *replay_command(history_path(tmp_path, kind, n, key), key, 1),
                 env=environment,
                 stderr=asyncio.subprocess.PIPE,
             )
