@@ -91,20 +91,45 @@ def is_cut(value: Any) -> bool:
 
 
 def join(value: Any, pieces: list[Any]) -> Any:
-    """The value ``cut`` made ``value`` and ``pieces`` of."""
+    """The value ``cut`` made ``value`` and ``pieces`` of. It shares no list or mapping
+    with ``value`` or with a piece itself (``WorkflowArguments.release`` empties them), only
+    what the pieces hold."""
+    # Each piece is named by exactly one marker. When ``value``'s own markers name them all,
+    # no piece holds a marker, and what the pieces hold is taken as it is, not walked and
+    # copied (a config of hundreds of nodes, a state's long histories).
+    return _joined(value, pieces, nested=len(_named(value)) < len(pieces))
+
+
+def _named(value: Any) -> set[int]:
+    """The pieces the markers in ``value`` name (not looking into the pieces)."""
     if isinstance(value, list):
-        return [join(item, pieces) for item in value]
+        return set().union(*map(_named, value))
+    if not isinstance(value, dict):
+        return set()
+    if list(value) == [_MARK]:
+        return set(value[_MARK][1])
+    return set().union(*map(_named, value.values()))
+
+
+def _joined(value: Any, pieces: list[Any], nested: bool) -> Any:
+    if isinstance(value, list):
+        return [_joined(item, pieces, nested) for item in value]
     if not isinstance(value, dict):
         return value
     if list(value) != [_MARK]:
-        return {key: join(item, pieces) for key, item in value.items()}
+        return {key: _joined(item, pieces, nested) for key, item in value.items()}
     kind, indices = value[_MARK]
     parts = [pieces[index] for index in indices]
-    if kind == "whole":
-        return join(parts[0], pieces)
     if kind == "text":
         return "".join(parts)
+    if kind == "whole":
+        whole = parts[0]
+        if nested:
+            return _joined(whole, pieces, nested)
+        return whole.copy() if isinstance(whole, (dict, list)) else whole
     flat = [item for part in parts for item in part]
     if kind == "list":
-        return [join(item, pieces) for item in flat]
-    return {key: join(item, pieces) for key, item in flat}
+        return [_joined(item, pieces, nested) for item in flat] if nested else flat
+    if nested:
+        return {key: _joined(item, pieces, nested) for key, item in flat}
+    return dict(flat)

@@ -70,3 +70,25 @@ def test_a_piece_holding_a_marker_is_joined_inside():
     value, pieces = cut(data)
     assert any('"\\u0000soe-pieces"' in json.dumps(piece) for piece in pieces)
     assert join(value, pieces) == data
+
+
+def test_what_the_pieces_hold_is_taken_as_it_is_when_no_piece_holds_a_marker():
+    """A config set apart whole is the common start: its nodes are not walked and copied
+    again (only the piece itself is, which the workflow empties once read)."""
+    registry = {"chain": {f"Step{i}": {"node_type": "tool", "tool_name": "t"} for i in range(50)}}
+    value, pieces = cut({"workflow_name": "chain", "registry": registry})
+    set_apart(value, "registry", pieces)
+    joined = join(value, pieces)
+    assert joined["registry"] == registry
+    assert joined["registry"] is not pieces[0]
+    assert joined["registry"]["chain"] is pieces[0]["chain"]
+
+
+def test_a_whole_piece_holding_a_marker_is_joined_inside():
+    """A config under the piece size after one of its values was cut is set apart whole
+    with that value's marker inside."""
+    registry = {"chain": {"Step0": {"node_type": "llm", "prompt": "p" * (2 * PIECE_BYTES)}}}
+    value, pieces = cut({"registry": registry})
+    set_apart(value, "registry", pieces)
+    assert '"\\u0000soe-pieces"' in json.dumps(pieces[-1])
+    assert join(value, pieces) == {"registry": registry}
