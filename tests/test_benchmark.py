@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 from benchmarks.bench_footprint import benchmark as footprint
 from benchmarks.bench_instructions import (
     KEYS,
+    history_events,
     history_path,
+    instructions_client,
     record,
     replay_command,
+    report,
     store_environment,
 )
 from benchmarks.bench_nodes import CASES, benchmark
-from soe_temporal import SoeClient
 
 from .conftest import DevServerInfo
 
@@ -49,9 +50,13 @@ async def test_instructions_benchmark_replays_each_recorded_history(
     """bench_instructions records ours and both hand-written chains, and a process of its
     own (the one valgrind counts) replays each of them without error."""
     client = dev_server.server.client
-    soe = SoeClient(client, f"bench-in-{uuid.uuid4().hex[:6]}")
+    soe = instructions_client(client)
     recorded = await record(client, soe, [3], tmp_path)
     assert recorded == [("local", 3), ("remote", 3)]
+    for kind, n in recorded:
+        ours, bare = (history_events(history_path(tmp_path, kind, n, key)) for key in "ot")
+        # Without search attributes ours adds the worker-options marker and its update.
+        assert bare < ours <= bare + 3
     environment = store_environment(soe.temporal)
     for kind, n in recorded:
         for key in KEYS:
@@ -62,3 +67,13 @@ async def test_instructions_benchmark_replays_each_recorded_history(
             )
             _, stderr = await process.communicate()
             assert process.returncode == 0, stderr.decode()
+
+
+def test_instructions_report_compares_per_replay_and_per_history_event():
+    """The goal is replay cost per event: a chain of more events may cost more per replay."""
+    table = {("local", 50): {"o": 120e6, "t": 100e6, "w": 110e6}}
+    events = {("local", 50): {"o": 60, "t": 55, "w": 55}}
+    row = next(line for line in report(table, events).splitlines() if "| local tools |" in line)
+    assert row == (
+        "| local tools | 50 | 120.0 | 100.0 | 110.0 | 1.20 | 1.09 | 1.10 | 60 / 55 | 1.10 |"
+    )
