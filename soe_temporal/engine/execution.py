@@ -123,6 +123,7 @@ class Execution:
         "clock",
         "_trigger_index",
         "_state_bytes",
+        "_measured",
         "cascade_each_outcome",
     )
 
@@ -151,6 +152,9 @@ class Execution:
         self._trigger_index: TriggerIndex | None = None
         # The state's size as JSON, kept up to date by each write (max_state_bytes).
         self._state_bytes = json_size(state.context) + json_size(state.conversation_history)
+        # The last value found to fit (state_limit_problem), and its size: a node writes
+        # the value it checked, which is then measured once.
+        self._measured: tuple[Any, int] | None = None
         # SOE's one-outcome-at-a-time rule (see complete_call). Executions recorded before
         # soe_temporal kept it left an outcome's signals for the host's next
         # process_pending; their host turns it off so that they replay as recorded.
@@ -378,6 +382,7 @@ class Execution:
             commands.extend(running.apply(self, outcome))
         except Exception as error:
             self._fail_unexpectedly(running.firing, error)
+        self._measured = None  # a value checked and not written is not held on to
         if self.cascade_each_outcome:
             commands.extend(self._broadcast_pending())
         else:
@@ -544,7 +549,13 @@ class Execution:
 
     def state_limit_problem(self, *values: Any) -> str | None:
         """Why keeping ``values`` would take the state past ``max_state_bytes``, or None."""
-        return self._limit_problem(sum(json_size(value) for value in values))
+        if len(values) != 1:
+            return self._limit_problem(sum(json_size(value) for value in values))
+        size = json_size(values[0])
+        problem = self._limit_problem(size)
+        if problem is None:
+            self._measured = (values[0], size)
+        return problem
 
     def _limit_problem(self, added: int) -> str | None:
         total, limit = self._state_bytes + added, self.state.settings.max_state_bytes
@@ -562,7 +573,8 @@ class Execution:
         each new value once (our Q-28 decision). A write past ``max_state_bytes`` raises
         :class:`StateLimitError` (nodes check ``state_limit_problem`` first, to take their
         failure paths)."""
-        size = json_size(value)
+        measured, self._measured = self._measured, None
+        size = measured[1] if measured is not None and measured[0] is value else json_size(value)
         problem = self._limit_problem(size)
         if problem:
             raise StateLimitError(f"Writing '{field_name}': {problem}")
@@ -788,12 +800,18 @@ class Execution:
         return False
 
     def _forget_finished_cascades(self) -> None:
-        live = {b.cascade for b in self.state.pending}
-        live.update(r.firing.cascade for r in self._running.values())
-        firings = self.state.cascade_firings
+        # After every outcome: plain loops, since a comprehension is a call of its own here.
+        state = self.state
+        live = set()
+        for broadcast in state.pending:
+            live.add(broadcast.cascade)
+        for running in self._running.values():
+            live.add(running.firing.cascade)
+        firings = state.cascade_firings
         for key in [k for k in firings if int(k) not in live]:
             del firings[key]
-        self.state.halted_cascades = [c for c in self.state.halted_cascades if c in live]
+        if state.halted_cascades:
+            state.halted_cascades = [c for c in state.halted_cascades if c in live]
 
 
 class StateLimitError(ValueError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import soe_temporal.engine.execution as execution_module
 from soe_temporal.engine import ToolOutcome
 from soe_temporal.engine.state import ToolFacts
 
@@ -159,6 +160,24 @@ def test_f_tool_7_result_is_appended_to_output_field():
     execution = start(registry, ["GO"], {"out": "old"})
     run(execution, {"work": lambda: {"v": 1}})
     assert execution.context["out"] == ["old", {"v": 1}]
+
+
+def test_f_tool_7_a_result_is_measured_once_to_be_checked_and_kept(monkeypatch):
+    """The state limit check and the write share one measurement of a (large) result."""
+    registry = {"wf": {"T": tool_node(output_field="out")}}
+    execution, call = first_call(registry)
+    measured: list[Any] = []
+    real_json_size = execution_module.json_size
+
+    def counting_json_size(value: Any) -> int:
+        measured.append(value)
+        return real_json_size(value)
+
+    monkeypatch.setattr(execution_module, "json_size", counting_json_size)
+    result = {"page": "x" * 10_000}
+    execution.complete_call(call.call_id, ToolOutcome("ok", result=result))
+    assert execution.context["out"] == [result]
+    assert sum(1 for value in measured if value is result) == 1
 
 
 def test_f_tool_7_success_emissions_are_broadcast_once():
