@@ -18,6 +18,16 @@ def is_jinja_condition(emission: dict[str, Any]) -> bool:
     return has_jinja(condition_of(emission))
 
 
+def has_jinja_condition(emissions: list[dict[str, Any]] | None) -> bool:
+    """Whether any of a node's emissions has a Jinja condition (which then needs the
+    context as the node saw it)."""
+    # A loop, not any() over a generator (a frame of its own): this runs at every firing.
+    for emission in emissions or ():  # noqa: SIM110
+        if is_jinja_condition(emission):
+            return True
+    return False
+
+
 def programmatic_emission(
     emissions: list[dict[str, Any]] | None, context: dict[str, Any], **extra: Any
 ) -> list[str]:

@@ -780,15 +780,16 @@ class Execution:
 
     def _may_fire(self, firing: Firing) -> bool:
         """Q-29: a cascade may fire at most ``cascade_limit`` nodes, then it halts."""
-        if firing.cascade in self.state.halted_cascades:
+        state = self.state
+        if state.halted_cascades and firing.cascade in state.halted_cascades:
             return False
         key = str(firing.cascade)
-        fired = self.state.cascade_firings.get(key, 0) + 1
-        self.state.cascade_firings[key] = fired
-        limit = self.state.settings.cascade_limit
+        firings = state.cascade_firings
+        fired = firings[key] = firings.get(key, 0) + 1
+        limit = state.settings.cascade_limit
         if fired <= limit:
             return True
-        self.state.halted_cascades.append(firing.cascade)
+        state.halted_cascades.append(firing.cascade)
         self.fail_node(
             firing,
             f"Cascade limit reached: one incoming signal caused {limit} node firings, so "

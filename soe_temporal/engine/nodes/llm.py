@@ -12,7 +12,7 @@ from ...llm.protocol import assemble_prompt, input_document, retry_prompt
 from ...llm.response import Answer, InvalidAnswer, ResponseModel, llm_response_model, read_answer
 from ..commands import CallLlm, LlmOutcome
 from ..context import write_field
-from ..emissions import condition_of, is_jinja_condition, programmatic_emission
+from ..emissions import condition_of, has_jinja_condition, programmatic_emission
 from ..events import LlmAnswered, LlmCalled, PromptWarnings, SchemaWarning
 from ..history import conversation_for, system_message
 from ..host import Fired, NodeHost
@@ -40,7 +40,7 @@ class EmissionPlan:
     @classmethod
     def of(cls, emissions: list[dict[str, Any]] | None) -> EmissionPlan:
         emissions = emissions or []
-        if any(is_jinja_condition(emission) for emission in emissions):
+        if has_jinja_condition(emissions):
             return cls(programmatic=True)
         always = [e["signal_name"] for e in emissions if not condition_of(e)]
         options = [(e["signal_name"], condition_of(e)) for e in emissions if condition_of(e)]

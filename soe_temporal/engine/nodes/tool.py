@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from ..calls import settle, start_tool_call
 from ..commands import CallTool, ToolOutcome
 from ..context import is_internal_field
-from ..emissions import is_jinja_condition, programmatic_emission
+from ..emissions import has_jinja_condition, programmatic_emission
 from ..events import ToolCalled
 from ..host import NOTHING, Fired, NodeHost
 from ..operational import count_error, count_tool_call
@@ -67,7 +67,7 @@ def fire_tool(host: NodeHost, firing: Firing, conversation: list[dict[str, Any]]
         parameter_history = copy.deepcopy(history)
     else:
         parameters = {}
-    needs_snapshot = any(is_jinja_condition(e) for e in config.get("event_emissions") or [])
+    needs_snapshot = has_jinja_condition(config.get("event_emissions"))
     snapshot = copy.deepcopy(context) if needs_snapshot else None
     start = start_tool_call(host, firing, config["tool_name"], parameters, parameter_history)
     running = RunningToolCall(firing, start.call, snapshot)
