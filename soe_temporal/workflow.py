@@ -390,9 +390,9 @@ class SoeWorkflow:
         if self._shown_running and not closed and (busy or not execution.idle):
             # Every call of a turn: it shows running already, only the nodes that run
             # change. Executions of one workflow in one state show the same text: held
-            # once.
+            # once (running_details shares it).
             workflow.set_current_details(
-                sys.intern(running_details(execution.state.workflow_name, execution.running_nodes))
+                running_details(execution.state.workflow_name, execution.running_nodes)
             )
             return
         status = execution.status(busy=busy, closed=closed)

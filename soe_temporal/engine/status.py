@@ -70,8 +70,24 @@ def running_status(workflow_name: str, running_nodes: list[str]) -> ExecutionSta
 
 def running_details(workflow_name: str, running_nodes: list[str]) -> str:
     """``running_status(...).details()``, without making the status: the host shows it
-    after every call of a turn."""
-    return _details(RUNNING, workflow_name, _distinct(running_nodes), (), (), 0, 0)
+    after every call of a turn. Made once per workflow and nodes, and that one text shared
+    (a worker's executions of one workflow run the same nodes)."""
+    key = (workflow_name, *running_nodes)
+    details = _running_details.get(key)
+    if details is None:
+        if len(_running_details) >= _RUNNING_DETAILS_KEPT:
+            _running_details.clear()
+        details = _running_details[key] = _details(
+            RUNNING, workflow_name, _distinct(running_nodes), (), (), 0, 0
+        )
+    return details
+
+
+# The running texts made last, by workflow and running nodes. Workflow tasks run on
+# several threads: each step here is one dict operation, and a race at worst makes a text
+# twice.
+_RUNNING_DETAILS_KEPT = 1024
+_running_details: dict[tuple[str, ...], str] = {}
 
 
 def _details(
