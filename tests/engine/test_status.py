@@ -114,3 +114,10 @@ def test_the_running_details_made_directly_are_the_running_status_details():
     status: the text must be the one the status gives."""
     for nodes in ([], ["Step1"], ["A", "B", "A"], [f"Node{i}" for i in range(60)]):
         assert running_details("chain", nodes) == running_status("chain", nodes).details()
+
+
+def test_executions_running_the_same_nodes_share_one_details_text():
+    """A worker caches thousands of executions: one text per workflow and running nodes."""
+    first = running_details("chain", ["Step1", "Step2"])
+    assert running_details("chain", ["Step1", "Step2"]) is first
+    assert running_details("chain", ["Step2", "Step1"]) is not first
