@@ -11,7 +11,7 @@ import copy
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -661,23 +661,53 @@ class _Budget:
 
 
 class _Channel:
-    """The broadcaster's messages, sent through Temporal."""
+    """The broadcaster's messages, sent through Temporal to the execution's current run."""
 
     def __init__(self, client: SoeClient) -> None:
         self._client = client
 
     async def update(self, execution_id: str, request: BroadcastRequest) -> IdleReport:
-        return await self._client._handle(execution_id).execute_update(
-            BROADCAST_UPDATE, request, result_type=IdleReport
+        handle = self._client._handle(execution_id)
+        return await self._to_current_run(
+            execution_id,
+            lambda: handle.execute_update(BROADCAST_UPDATE, request, result_type=IdleReport),
         )
 
     async def signal(self, execution_id: str, payload: dict[str, Any]) -> None:
-        await self._client._handle(execution_id).signal(SIGNAL_NAME, payload)
+        handle = self._client._handle(execution_id)
+        await self._to_current_run(execution_id, lambda: handle.signal(SIGNAL_NAME, payload))
 
     async def wait(self, execution_id: str, request: WaitRequest) -> IdleReport:
-        return await self._client._handle(execution_id).execute_update(
-            WAIT_IDLE_UPDATE, request, result_type=IdleReport
+        handle = self._client._handle(execution_id)
+        return await self._to_current_run(
+            execution_id,
+            lambda: handle.execute_update(WAIT_IDLE_UPDATE, request, result_type=IdleReport),
         )
+
+    async def _to_current_run(self, execution_id: str, send: Callable[[], Awaitable[T]]) -> T:
+        """``send()``, again when it reached a run just as it continued as new: Temporal
+        then answers NOT_FOUND ("Completed workflow" on the time-skipping server) while the
+        execution runs on. Safe, as every message carries its request id."""
+        backoff = Backoff()
+        for _ in range(_RACED_RUN_ATTEMPTS):
+            try:
+                return await send()
+            except RPCError as error:
+                if error.status != RPCStatusCode.NOT_FOUND or not await self._runs(execution_id):
+                    raise
+            await backoff.sleep()
+        return await send()
+
+    async def _runs(self, execution_id: str) -> bool:
+        try:
+            description = await self._client._describe(execution_id)
+        except ExecutionNotFoundError:
+            return False
+        return description.status == WorkflowExecutionStatus.RUNNING
+
+
+# Sends that may meet a run continuing as new before one reaches the run after it.
+_RACED_RUN_ATTEMPTS = 3
 
 
 class _Probe:
