@@ -1,6 +1,6 @@
-"""The broadcaster's messages reach the execution's current run: one that meets a run
-just as it continues as new (Temporal answers NOT_FOUND while the execution runs on) is
-sent again; one to a closed execution is refused at once."""
+"""F-API-2 through Temporal: the broadcaster's messages reach the execution's current run.
+One that meets a run just as it continues as new (Temporal answers NOT_FOUND while the
+execution runs on) is sent again; one to a closed execution is refused at once."""
 
 from __future__ import annotations
 
@@ -37,13 +37,13 @@ class Runs:
         return SimpleNamespace(status=self.status)
 
 
-async def test_a_signal_that_meets_a_run_continuing_as_new_reaches_the_next_run():
+async def test_f_api_2_a_signal_that_meets_a_run_continuing_as_new_reaches_the_next_run():
     runs = Runs(continuing=1, status=WorkflowExecutionStatus.RUNNING)
     await _Channel(runs).signal(EID, {"signals": ["GO"], "request_id": "r1"})  # type: ignore[arg-type]
     assert runs.sent == [("soe_signal", {"signals": ["GO"], "request_id": "r1"})]
 
 
-async def test_a_signal_to_a_closed_execution_is_refused_at_once():
+async def test_f_api_2_a_signal_to_a_closed_execution_is_refused_at_once():
     runs = Runs(continuing=5, status=WorkflowExecutionStatus.COMPLETED)
     with pytest.raises(RPCError, match="Completed workflow"):
         await _Channel(runs).signal(EID, {"signals": ["GO"], "request_id": "r1"})  # type: ignore[arg-type]
