@@ -27,7 +27,7 @@ from temporalio.converter import (
     WorkflowSerializationContext,
 )
 
-from .dataclass_json import DataclassJSONEncoder, decode, decodes_fast
+from .dataclass_json import DataclassJSONEncoder, own_shape_decoder
 from .payload_store import (
     STORED_WHOLE_KEY,
     ContextFreeExternalStorage,
@@ -41,6 +41,22 @@ from .payload_store import (
 _JSON_PLAIN = b"json/plain"
 # One encoder for every payload (json.dumps would build one per value); it keeps no state.
 _ENCODER = DataclassJSONEncoder(separators=(",", ":"))
+# json.loads's own scanner, as json.loads(bytes) first guesses the text's encoding and
+# matches whitespace around the value with regular expressions.
+_SCAN_JSON = json.JSONDecoder().scan_once
+
+
+def json_value(data: bytes) -> Any:
+    """``json.loads(data)``: compact UTF-8 JSON text, as every soe_temporal payload is, is
+    scanned at once; any other text takes json.loads's way, with its errors."""
+    try:
+        text = data.decode()
+        value, end = _SCAN_JSON(text, 0)
+        if end == len(text):
+            return value
+    except (UnicodeDecodeError, StopIteration, ValueError):
+        pass
+    return json.loads(data)
 
 
 class OrderedJSONPlainPayloadConverter(JSONPlainPayloadConverter):
@@ -57,13 +73,14 @@ class OrderedJSONPlainPayloadConverter(JSONPlainPayloadConverter):
         return payload
 
     def from_payload(self, payload: Payload, type_hint: type | None = None) -> Any:
-        if not decodes_fast(type_hint):
+        decoder = own_shape_decoder(type_hint)
+        if decoder is None:
             return super().from_payload(payload, type_hint)
         try:
-            value = json.loads(payload.data)
+            value = json_value(payload.data)
         except json.JSONDecodeError as error:
             raise RuntimeError("Failed parsing") from error
-        return decode(type_hint, value)
+        return decoder(value)
 
 
 # Stateless, so shared: temporalio builds a payload converter for every serialization

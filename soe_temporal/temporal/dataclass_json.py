@@ -104,6 +104,20 @@ def decode(hint: type, value: Any) -> Any:
 
 
 _decoders: dict[Any, Decoder] = {}
+_own_shape_decoders: dict[Any, Decoder | None] = {}
+
+
+def own_shape_decoder(hint: Any) -> Decoder | None:
+    """The decoder of ``hint`` if it is one of soe_temporal's shapes (``decodes_fast``),
+    else None; answered once per hint, as it is asked for every payload."""
+    try:
+        return _own_shape_decoders[hint]
+    except KeyError:
+        decoder = decoder_for(hint) if decodes_fast(hint) else None
+        _own_shape_decoders[hint] = decoder
+        return decoder
+    except TypeError:  # an unhashable hint is no shape of ours
+        return None
 
 
 def decoder_for(hint: Any) -> Decoder:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pytest
 from temporalio.converter import CompositePayloadConverter, value_to_type
@@ -12,8 +13,8 @@ from temporalio.converter import CompositePayloadConverter, value_to_type
 from soe_temporal.engine.state import ExecutionState, NodeFailure, PendingBroadcast
 from soe_temporal.engine.tokens import TokenAccount, TokenCount
 from soe_temporal.llm.usage import TokenUsage
-from soe_temporal.temporal.converter import OrderedPayloadConverter
-from soe_temporal.temporal.dataclass_json import decode, decodes_fast
+from soe_temporal.temporal.converter import OrderedPayloadConverter, json_value
+from soe_temporal.temporal.dataclass_json import decode, decodes_fast, own_shape_decoder
 from soe_temporal.temporal.payloads import (
     ChildMessage,
     IdleReport,
@@ -162,3 +163,44 @@ def test_values_only_json_takes_are_written_as_the_composite_converter_writes_th
     ordered = OrderedPayloadConverter()
     composite = CompositePayloadConverter(*ordered.converters.values())
     assert ordered.to_payloads([value]) == composite.to_payloads([value])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a":1,"b":[1,2.5,null,true]}',
+        b' {"a": 1}\n',  # written by hand, with whitespace around it
+        '\ufeff{"é":1}'.encode(),  # a UTF-8 byte order mark
+        '{"é":1}'.encode("utf-16"),
+        b"[1,2]",
+        b'"text"',
+        b'{"a":NaN}',
+    ],
+)
+def test_a_payload_s_json_reads_as_json_loads_reads_it(data):
+    assert json.dumps(json_value(data)) == json.dumps(json.loads(data))  # NaN != NaN
+
+
+@pytest.mark.parametrize("data", [b"", b'{"a":1} x', b"{", b"\xff", b'{"a":1}{"b":2}'])
+def test_a_payload_that_is_not_json_is_refused_as_json_loads_refuses_it(data):
+    with pytest.raises(ValueError) as expected:
+        json.loads(data)
+    with pytest.raises(type(expected.value), match=re.escape(str(expected.value))):
+        json_value(data)
+
+
+def test_a_payload_that_is_not_json_fails_as_temporalio_s_converter_fails():
+    converter = OrderedPayloadConverter()
+    [payload] = converter.to_payloads([ToolCallInput("e", "w", "N", "t", 1)])
+    payload.data = b'{"execution_id":'
+    with pytest.raises(RuntimeError, match="could not be converted"):
+        converter.from_payloads([payload], [ToolCallInput])
+
+
+def test_a_hint_that_cannot_be_a_key_goes_to_temporalio():
+    class Unhashable:
+        __hash__ = None  # type: ignore[assignment]
+
+    assert own_shape_decoder(Unhashable()) is None
+    assert own_shape_decoder(ToolCallInput) is not None
+    assert own_shape_decoder(dict) is None
