@@ -41,7 +41,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check soe_temporal tests examples benchmarks workers starter
 	$(BIN)/ruff format --check soe_temporal tests examples benchmarks workers starter
 
-# bench_instructions needs valgrind: where it is missing, it says so and the others still run.
+# bench_instructions and bench_live_instructions need valgrind: where it is missing, they
+# say so and the others still run.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_nodes --nodes 50 --repeats 9
 	$(BIN)/python -m benchmarks.bench_nodes --nodes 2000 --local-only
@@ -49,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_signals --executions 2000
 	$(BIN)/python -m benchmarks.bench_footprint --nodes 50 2000
 	-$(BIN)/python -m benchmarks.bench_instructions --nodes 50 500
+	-$(BIN)/python -m benchmarks.bench_live_instructions --nodes 50 500
 	$(BIN)/python -m benchmarks.bench_engine
 	$(BIN)/python -m benchmarks.bench_conversation --turns 100 400 1000 --runs 3
 

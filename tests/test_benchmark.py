@@ -15,6 +15,9 @@ from benchmarks.bench_instructions import (
     report,
     store_environment,
 )
+from benchmarks.bench_live_instructions import KEYS as LIVE_KEYS
+from benchmarks.bench_live_instructions import report as live_report
+from benchmarks.bench_live_instructions import run_worker
 from benchmarks.bench_nodes import CASES, benchmark
 
 from .conftest import DevServerInfo
@@ -77,3 +80,29 @@ def test_instructions_report_compares_per_replay_and_per_history_event():
     assert row == (
         "| local tools | 50 | 120.0 | 100.0 | 110.0 | 1.20 | 1.09 | 1.10 | 60 / 55 | 1.10 |"
     )
+
+
+async def test_live_instructions_benchmark_runs_each_side_s_worker_in_a_process_of_its_own(
+    dev_server: DevServerInfo, tmp_path
+):
+    """bench_live_instructions runs each side's worker (the process valgrind counts) in a
+    process of its own, runs chains on it, and stops it."""
+    client = dev_server.server.client
+    environment = store_environment(instructions_client(client).temporal)
+    await asyncio.gather(
+        *(run_worker(client, key, 3, 2, environment, tmp_path, []) for key in LIVE_KEYS)
+    )
+
+
+def test_live_instructions_report_gives_a_row_per_size_and_the_cost_per_node_between():
+    table = {
+        50: {"o": 180e6, "t": 150e6, "w": 160e6},
+        500: {"o": 1530e6, "t": 1350e6, "w": 1420e6},
+    }
+    rows = [line for line in live_report(table).splitlines() if line.startswith("| N = ")]
+    assert rows == [
+        "| N = 50 | 180.00 | 150.00 | 160.00 | 1.20 | 1.12 | 1.07 |",
+        "| N = 500 | 1530.00 | 1350.00 | 1420.00 | 1.13 | 1.08 | 1.05 |",
+    ]
+    per_node = next(line for line in live_report(table).splitlines() if "per node" in line)
+    assert per_node == "| per node from 50 to 500 | 3.00 | 2.67 | 2.80 | 1.12 | 1.07 | 1.05 |"
