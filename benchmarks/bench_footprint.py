@@ -2,7 +2,8 @@
 memory per cached idle execution, soe_temporal against hand-written temporalio workflows.
 
 Side by side, in one run, on one embedded dev server (in memory), workers in this process:
-  - history bytes: a chain of N tool nodes (local and remote) against a hand-written chain
+  - history bytes: a chain of N tool nodes (local and remote; without SOE's search
+    attributes, as the hand-written chains keep none) against a hand-written chain
     of N activities (every run's events, as the server serializes them), and against the
     same chain passing each call an SOE tool call's input through soe_temporal's data
     converter (what temporalio spends on a call's input; the rest is SOE's workflow);
@@ -256,7 +257,9 @@ async def idle_memory(
 async def benchmark(client: Client, nodes: list[int], runs: int, waiting: int) -> str:
     queue, hand_queue = f"fp-soe-{uuid.uuid4().hex[:6]}", f"fp-hand-{uuid.uuid4().hex[:6]}"
     input_queue = f"fp-input-{uuid.uuid4().hex[:6]}"
-    soe = SoeClient(client, queue)
+    # The chains compared keep no search attributes on either side (the same work); the
+    # memory rows compare both ways.
+    soe = SoeClient(client, queue, search_attributes=False)
     cache = 3 * waiting + 100
     lines = [
         f"soe_temporal footprint benchmark; {machine()}; min/median/max of {runs} runs",
