@@ -7,8 +7,9 @@ Side by side, in one run, on one embedded dev server (in memory), workers in thi
     of N activities (every run's events, as the server serializes them), and against the
     same chain passing each call an SOE tool call's input through soe_temporal's data
     converter (what temporalio spends on a call's input; the rest is SOE's workflow);
-  - replay: each history replayed by temporalio's Replayer (median of 5, the histories
-    taking turns), CPU time per event;
+  - replay: each history replayed by temporalio's Replayer (median of at least 5, short
+    histories until their replays took about 2 s; the histories taking turns), CPU time
+    per event;
   - memory: K executions waiting for a signal (SOE's approval pattern), each cached by the
     worker, against K hand-written workflows waiting for an update: Python memory the
     worker holds for them (tracemalloc), per execution.
@@ -23,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import math
 import os
 import statistics
 import time
@@ -70,9 +72,13 @@ def history_bytes(runs: list[WorkflowHistory]) -> int:
     return sum(event.ByteSize() for run in runs for event in run.events)
 
 
-# Each history is replayed this many times and the median taken: one replay of a short
-# history is mostly the Replayer's own set-up, and varies by a third between replays.
+# Each history is replayed at least REPLAYS times, and a short one until the replays of
+# each took about REPLAY_SECONDS (at most MAX_REPLAYS times), and the median taken: one
+# replay of a short history is mostly the Replayer's own set-up, and varies by a third
+# between replays (the median of 5 replays of a chain of 50 varied by a tenth).
 REPLAYS = 5
+REPLAY_SECONDS = 2.0
+MAX_REPLAYS = 30
 
 
 async def replay_seconds(replayer: Replayer, runs: list[WorkflowHistory]) -> float:
@@ -85,17 +91,28 @@ async def replay_seconds(replayer: Replayer, runs: list[WorkflowHistory]) -> flo
     return time.process_time() - started
 
 
+def replay_rounds(first_replay_seconds: float) -> int:
+    """How many times to replay each history, given the longest first replay."""
+    wanted = math.ceil(REPLAY_SECONDS / max(first_replay_seconds, 1e-6))
+    return min(MAX_REPLAYS, max(REPLAYS, wanted))
+
+
 async def replay_seconds_per_event(
     replays: dict[str, tuple[Replayer, list[WorkflowHistory]]],
 ) -> dict[str, float]:
-    """Each history replayed REPLAYS times, the histories taking turns in an order that
-    rotates (this machine's speed drifts over seconds): median CPU seconds per event."""
+    """Each history replayed as often as ``replay_rounds`` says, the histories taking turns
+    in an order that rotates (this machine's speed drifts over seconds): median CPU
+    seconds per event."""
     times: dict[str, list[float]] = {key: [] for key in replays}
     keys = list(replays)
-    for round_ in range(REPLAYS):
+    rounds, round_ = REPLAYS, 0
+    while round_ < rounds:
         shift = round_ % len(keys)
         for key in keys[shift:] + keys[:shift]:
             times[key].append(await replay_seconds(*replays[key]))
+        if round_ == 0:
+            rounds = replay_rounds(max(samples[0] for samples in times.values()))
+        round_ += 1
     return {
         key: statistics.median(times[key]) / sum(len(run.events) for run in replays[key][1])
         for key in keys

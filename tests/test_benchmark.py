@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from benchmarks.bench_footprint import MAX_REPLAYS, REPLAYS, replay_rounds
 from benchmarks.bench_footprint import benchmark as footprint
 from benchmarks.bench_instructions import (
     KEYS,
@@ -106,3 +107,11 @@ def test_live_instructions_report_gives_a_row_per_size_and_the_cost_per_node_bet
     ]
     per_node = next(line for line in live_report(table).splitlines() if "per node" in line)
     assert per_node == "| per node from 50 to 500 | 3.00 | 2.67 | 2.80 | 1.12 | 1.07 | 1.05 |"
+
+
+def test_a_short_history_is_replayed_more_often_than_a_long_one_within_bounds():
+    """A replay of a short history varies by a third: it is replayed until its replays took
+    about two seconds, a long one the minimum number of times."""
+    assert replay_rounds(0.1) == 20
+    assert replay_rounds(4.0) == REPLAYS
+    assert replay_rounds(0.0) == MAX_REPLAYS
