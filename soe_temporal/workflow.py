@@ -142,6 +142,7 @@ class SoeWorkflow:
         "_outbox",
         "_stored_heads",
         "_searchable",
+        "_search_attributes_declined",
         "_shown_running",
         "_short_at_length",
     )
@@ -195,12 +196,13 @@ class SoeWorkflow:
         # Whether it keeps SOE's search attributes: when its start carried them (a server
         # without them registered would refuse them), as the start event records.
         self._searchable = carries_search_attributes(info.typed_search_attributes)
+        self._search_attributes_declined = start.search_attributes_declined
         # Whether it shows the running status (its UI details, and its search attributes
         # when it keeps them, say ``running``).
         self._shown_running = False
         # The history length at which it was last found short (_history_is_long).
         self._short_at_length = -1
-        if not self._searchable:
+        if not self._searchable and not self._search_attributes_declined:
             _say_once_how_to_register(info.namespace)
 
     @workflow.run
@@ -527,6 +529,7 @@ class SoeWorkflow:
             self._execution.state_to_carry_over(),
             self._continue_as_new_after_events,
             self._closing,
+            self._search_attributes_declined,
         )
         carried.stored_conversation_heads = list(self._stored_heads)
         workflow.continue_as_new(
@@ -703,6 +706,7 @@ class SoeWorkflow:
             identities=command.identities,
             context_schema=command.context_schema,
             continue_as_new_after_events=self._continue_as_new_after_events,
+            search_attributes_declined=self._search_attributes_declined,
         )
         start.settings = self._execution.settings
         return start

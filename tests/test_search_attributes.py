@@ -197,6 +197,40 @@ async def test_describe_says_which_signals_an_idle_execution_waits_for():
         assert described["last_signals"] == ["START", "WAITING_FOR_APPROVAL"]
 
 
+async def test_a_tree_started_without_them_by_choice_hears_nothing_about_registering(
+    caplog, monkeypatch
+):
+    """SoeClient(search_attributes=False) on a server that has them: neither the root nor
+    its child says how to register them (the worker's hint is for executions started
+    without them by other means)."""
+    monkeypatch.setattr(soe_workflow, "_registration_said", [])
+    async with SoeTestEnvironment(call_llm=FakeProvider(), search_attributes=False) as env:
+        with caplog.at_level(logging.WARNING):
+            eid = await env.soe.orchestrate(
+                EXAMPLES / "classifier_ecosystem.yaml",
+                "main_workflow",
+                ["START"],
+                {"input_type": "text", "content": "hello"},
+            )
+            [child] = (await env.soe.describe(eid))["children"]
+        assert (await attributes(env, child)).get(WORKFLOW_NAME) is None
+        assert "was started without SOE's search attributes" not in caplog.text
+
+
+async def test_the_choice_carries_over_continue_as_new(caplog, monkeypatch):
+    monkeypatch.setattr(soe_workflow, "_registration_said", [])
+    async with SoeTestEnvironment(
+        tools_registry={"step": lambda n: n},
+        continue_as_new_after_events=12,
+        search_attributes=False,
+    ) as env:
+        with caplog.at_level(logging.WARNING):
+            eid = await env.soe.orchestrate(LOOP, "loop", ["START"], {"rounds": 10})
+        description = await env.client.get_workflow_handle(eid).describe()
+        assert description.raw_info.first_run_id != description.run_id  # a new run
+        assert "was started without SOE's search attributes" not in caplog.text
+
+
 async def test_a_client_may_start_executions_without_them():
     """For trees that need no finding (a large fan-out): no attributes, no upserts."""
     async with SoeTestEnvironment(call_llm=FakeProvider(), search_attributes=False) as env:

@@ -181,6 +181,7 @@ class SoeClient:
             continue_as_new_after_events=self.continue_as_new_after_events,
             inherited_context=inherited,
             inherit_config_from_id=inherit_config_from_id,
+            search_attributes_declined=not self._search_attributes_wanted,
         )
         start.settings = EngineSettings(
             self.cascade_limit, self.agent_iteration_limit, self.max_state_bytes

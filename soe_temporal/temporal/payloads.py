@@ -150,6 +150,10 @@ class SoeWorkflowInput:
     max_state_bytes: int | None = None
     # On resume: the last conversation chunks the previous runs' LLM calls stored.
     stored_conversation_heads: list[str] = field(default_factory=list)
+    # Started without SOE's search attributes by the client's choice
+    # (SoeClient(search_attributes=False)), and so its children and next runs: the worker
+    # does not say how to register them. Carried over on resume.
+    search_attributes_declined: bool = False
 
     @property
     def settings(self) -> EngineSettings:
@@ -172,13 +176,18 @@ class SoeWorkflowInput:
 
     @classmethod
     def resuming(
-        cls, state: ExecutionState, continue_as_new_after_events: int | None, closing: bool
+        cls,
+        state: ExecutionState,
+        continue_as_new_after_events: int | None,
+        closing: bool,
+        search_attributes_declined: bool = False,
     ) -> "SoeWorkflowInput":
         """The next run of an execution that continues as new."""
         return cls(
             resumed=state,
             continue_as_new_after_events=continue_as_new_after_events,
             closing=closing,
+            search_attributes_declined=search_attributes_declined,
         )
 
 
