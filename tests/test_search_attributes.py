@@ -40,6 +40,18 @@ async def upserts(env: SoeTestEnvironment, execution_id: str) -> int:
     return sum(1 for event in history.events if event.event_type == upsert)
 
 
+async def start_a_tree(env: SoeTestEnvironment) -> tuple[str, str]:
+    """The classifier ecosystem: a main execution and the child it starts; their ids."""
+    eid = await env.soe.orchestrate(
+        EXAMPLES / "classifier_ecosystem.yaml",
+        "main_workflow",
+        ["START"],
+        {"input_type": "text", "content": "hello"},
+    )
+    [child] = (await env.soe.describe(eid))["children"]
+    return eid, child
+
+
 async def test_an_approval_waiting_for_a_decision_is_idle_with_waiting_for_approval():
     async with SoeTestEnvironment(tools_registry=APPROVAL_TOOLS) as env:
         eid = await env.soe.orchestrate(APPROVAL, "waiting_workflow", ["START"], {})
@@ -127,13 +139,7 @@ async def test_a_closed_execution_says_closed():
 
 async def test_a_child_carries_its_soe_workflow_its_parent_and_its_main_execution():
     async with SoeTestEnvironment(call_llm=FakeProvider()) as env:
-        eid = await env.soe.orchestrate(
-            EXAMPLES / "classifier_ecosystem.yaml",
-            "main_workflow",
-            ["START"],
-            {"input_type": "text", "content": "hello"},
-        )
-        [child] = (await env.soe.describe(eid))["children"]
+        eid, child = await start_a_tree(env)
         found = await attributes(env, child)
         assert found.get(WORKFLOW_NAME) == "text_workflow"
         assert found.get(PARENT_EXECUTION_ID) == eid
@@ -206,13 +212,7 @@ async def test_a_tree_started_without_them_by_choice_hears_nothing_about_registe
     monkeypatch.setattr(soe_workflow, "_registration_said", [])
     async with SoeTestEnvironment(call_llm=FakeProvider(), search_attributes=False) as env:
         with caplog.at_level(logging.WARNING):
-            eid = await env.soe.orchestrate(
-                EXAMPLES / "classifier_ecosystem.yaml",
-                "main_workflow",
-                ["START"],
-                {"input_type": "text", "content": "hello"},
-            )
-            [child] = (await env.soe.describe(eid))["children"]
+            _, child = await start_a_tree(env)
         assert (await attributes(env, child)).get(WORKFLOW_NAME) is None
         assert "was started without SOE's search attributes" not in caplog.text
 
@@ -234,13 +234,7 @@ async def test_the_choice_carries_over_continue_as_new(caplog, monkeypatch):
 async def test_a_client_may_start_executions_without_them():
     """For trees that need no finding (a large fan-out): no attributes, no upserts."""
     async with SoeTestEnvironment(call_llm=FakeProvider(), search_attributes=False) as env:
-        eid = await env.soe.orchestrate(
-            EXAMPLES / "classifier_ecosystem.yaml",
-            "main_workflow",
-            ["START"],
-            {"input_type": "text", "content": "hello"},
-        )
-        [child] = (await env.soe.describe(eid))["children"]
+        eid, child = await start_a_tree(env)
         for execution_id in (eid, child):
             assert (await attributes(env, execution_id)).get(WORKFLOW_NAME) is None
             assert await upserts(env, execution_id) == 0
