@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -36,7 +35,12 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from benchmarks.bench_instructions import VALGRIND, instructions_client, store_environment
+from benchmarks.bench_instructions import (
+    VALGRIND,
+    counted_instructions,
+    instructions_client,
+    store_environment,
+)
 from benchmarks.bench_nodes import tool_chain
 from benchmarks.hand_written import (
     HandWrittenLocalChainUnsandboxed,
@@ -151,10 +155,10 @@ async def counted_worker(
 ) -> int:
     """Instructions of a worker process of ``key`` that runs ``chains`` chains."""
     text = await run_worker(client, key, nodes, chains, environment, folder, VALGRIND)
-    found = re.search(r"I\s+refs:\s+([\d,]+)", text)
-    if found is None:
+    counted = counted_instructions(text)
+    if counted is None:
         raise RuntimeError(f"valgrind counted nothing for the worker of {key!r}:\n{text[-2000:]}")
-    return int(found.group(1).replace(",", ""))
+    return counted
 
 
 async def per_chain(client: Client, nodes: list[int]) -> dict[int, dict[str, float]]:
