@@ -7,9 +7,9 @@ Side by side, in one run, on one embedded dev server (in memory), workers in thi
     of N activities (every run's events, as the server serializes them), and against the
     same chain passing each call an SOE tool call's input through soe_temporal's data
     converter (what temporalio spends on a call's input; the rest is SOE's workflow);
-  - replay: each history replayed by temporalio's Replayer (median of at least 5, short
+  - replay: each history replayed by temporalio's Replayer (at least 5 times, short
     histories until their replays took about 2 s; the histories taking turns), CPU time
-    per event;
+    per event: the median, and the ratios as the median of each round's ratio;
   - memory: K executions waiting for a signal (SOE's approval pattern), each cached by the
     worker, against K hand-written workflows waiting for an update: Python memory the
     worker holds for them (tracemalloc), per execution.
@@ -99,10 +99,10 @@ def replay_rounds(first_replay_seconds: float) -> int:
 
 async def replay_seconds_per_event(
     replays: dict[str, tuple[Replayer, list[WorkflowHistory]]],
-) -> dict[str, float]:
+) -> dict[str, list[float]]:
     """Each history replayed as often as ``replay_rounds`` says, the histories taking turns
-    in an order that rotates (this machine's speed drifts over seconds): median CPU
-    seconds per event."""
+    in an order that rotates: CPU seconds per event of each, round by round (``paired``
+    compares two of them round by round)."""
     times: dict[str, list[float]] = {key: [] for key in replays}
     keys = list(replays)
     rounds, round_ = REPLAYS, 0
@@ -114,9 +114,18 @@ async def replay_seconds_per_event(
             rounds = replay_rounds(max(samples[0] for samples in times.values()))
         round_ += 1
     return {
-        key: statistics.median(times[key]) / sum(len(run.events) for run in replays[key][1])
+        key: [seconds / sum(len(run.events) for run in replays[key][1]) for seconds in times[key]]
         for key in keys
     }
+
+
+def paired(ours: list[float], theirs: list[float]) -> float:
+    """The median of the ratios of one round's replays: this machine's speed drifts by a
+    tenth over seconds, and the replays of one round run seconds apart at most, so the
+    drift cancels in each round's ratio where it does not in a ratio of medians (the
+    median ratio of a chain of 50 moved by 0.02 between runs, the ratio of medians by
+    0.15)."""
+    return statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
 
 
 # The hand-written chains: bare (no input, temporalio's converter), and passing an SOE tool
@@ -190,6 +199,11 @@ async def chain_workers(
         yield
 
 
+# The replay ratios reported: ours against each hand-written chain, and the chain passing
+# SOE's input against the bare one.
+PAIRS = ("ot", "ow", "wt")
+
+
 def chain_replayers(store: PayloadStore | None) -> dict[str, Replayer]:
     """Replayers of ours (``o``) and the hand-written chains (``t``, ``w``), reading what the
     histories' claims point to in ``store``."""
@@ -212,6 +226,7 @@ async def chains(client: Client, soe: SoeClient, queues: tuple[str, str], nodes:
     rows = {}
     for kind, local in chain_kinds(nodes):
         samples: dict[str, list[float]] = {f"{key}{m}": [] for key in "otw" for m in "br"}
+        samples.update({f"{pair}r": [] for pair in PAIRS})
         for _ in range(runs):
             runs_of = await run_chains(client, soe, queues, nodes, local)
             replayed = await replay_seconds_per_event(
@@ -219,7 +234,9 @@ async def chains(client: Client, soe: SoeClient, queues: tuple[str, str], nodes:
             )
             for key, history in runs_of.items():
                 samples[f"{key}b"].append(history_bytes(history) / nodes)
-                samples[f"{key}r"].append(replayed[key])
+                samples[f"{key}r"].append(statistics.median(replayed[key]))
+            for a, b in PAIRS:
+                samples[f"{a}{b}r"].append(paired(replayed[a], replayed[b]))
         rows[kind] = samples
     return rows
 
@@ -303,12 +320,12 @@ async def benchmark(client: Client, nodes: list[int], runs: int, waiting: int) -
                     f"| {kind} tools | {n} | {spread(s['ob'], digits=0)} | "
                     f"{spread(s['tb'], digits=0)} | {spread(ratios(s['ob'], s['tb']))} | "
                     f"{spread(s['or'], 1e6, 1)} | {spread(s['tr'], 1e6, 1)} | "
-                    f"{spread(ratios(s['or'], s['tr']))} |"
+                    f"{spread(s['otr'])} |"
                 )
                 with_input.append(
                     f"| {kind} tools | {n} | {spread(s['wb'], digits=0)} | "
                     f"{spread(ratios(s['ob'], s['wb']))} | {spread(s['wr'], 1e6, 1)} | "
-                    f"{spread(ratios(s['or'], s['wr']))} | {spread(ratios(s['wr'], s['tr']))} |"
+                    f"{spread(s['owr'])} | {spread(s['wtr'])} |"
                 )
         memory: dict[bool, tuple[list[float], list[float]]] = {True: ([], []), False: ([], [])}
         for _ in range(runs):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from benchmarks.bench_footprint import MAX_REPLAYS, REPLAYS, replay_rounds
+import pytest
+
+from benchmarks.bench_footprint import MAX_REPLAYS, REPLAYS, paired, replay_rounds
 from benchmarks.bench_footprint import benchmark as footprint
 from benchmarks.bench_instructions import (
     KEYS,
@@ -115,3 +117,11 @@ def test_a_short_history_is_replayed_more_often_than_a_long_one_within_bounds():
     assert replay_rounds(0.1) == 20
     assert replay_rounds(4.0) == REPLAYS
     assert replay_rounds(0.0) == MAX_REPLAYS
+
+
+def test_replay_ratios_compare_the_replays_of_one_round():
+    """This machine's speed drifts between rounds: a replay ratio is the median of each
+    round's ratio (2, 3 and 1.5 here), not the ratio of the medians (3 / 2)."""
+    assert paired([2.0, 30.0, 3.0], [1.0, 10.0, 2.0]) == 2.0
+    drifting = (1.0, 3.0, 0.5)
+    assert paired([1.1 * speed for speed in drifting], list(drifting)) == pytest.approx(1.1)
