@@ -93,7 +93,7 @@ class Frame:
         return self.position >= len(self.candidates)
 
     def next_triggered(self) -> tuple[str, dict[str, Any]] | None:
-        if self.walked:
+        if self.position >= len(self.candidates):  # walked, spelt out: asked at every node
             return None
         node = self.index.nodes[self.candidates[self.position]]
         self.position += 1

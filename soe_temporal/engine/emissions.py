@@ -13,9 +13,12 @@ def condition_of(emission: dict[str, Any]) -> str:
     return condition if isinstance(condition, str) else ""
 
 
-def is_jinja_condition(emission: dict[str, Any]) -> bool:
-    """F-SIG-2 with our Q-3 fix: ``{{`` or ``{%`` anywhere, multi-line included."""
-    return has_jinja(condition_of(emission))
+def jinja_condition(emission: dict[str, Any]) -> str | None:
+    """F-SIG-2 with our Q-3 fix: the emission's condition when it is a template (``{{`` or
+    ``{%`` anywhere, multi-line included), else None (unconditional or plain text)."""
+    # condition_of, spelt out: this runs for every emission of every firing.
+    condition = emission.get("condition")
+    return condition if isinstance(condition, str) and has_jinja(condition) else None
 
 
 def has_jinja_condition(emissions: list[dict[str, Any]] | None) -> bool:
@@ -23,7 +26,7 @@ def has_jinja_condition(emissions: list[dict[str, Any]] | None) -> bool:
     context as the node saw it)."""
     # A loop, not any() over a generator (a frame of its own): this runs at every firing.
     for emission in emissions or ():  # noqa: SIM110
-        if is_jinja_condition(emission):
+        if jinja_condition(emission) is not None:
             return True
     return False
 
@@ -38,9 +41,8 @@ def programmatic_emission(
     """
     signals: list[str] = []
     for emission in emissions or []:
-        if is_jinja_condition(emission) and not condition_holds(
-            condition_of(emission), context, **extra
-        ):
+        condition = jinja_condition(emission)
+        if condition is not None and not condition_holds(condition, context, **extra):
             continue
         signals.append(emission["signal_name"])
     return signals

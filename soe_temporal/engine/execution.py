@@ -114,6 +114,7 @@ class Execution:
     # Thousands of idle executions may wait on one worker: no per-instance dict.
     __slots__ = (
         "state",
+        "context",
         "_workflows_problem",
         "_running",
         "_events",
@@ -131,6 +132,9 @@ class Execution:
         self, state: ExecutionState, workflows_problem: WorkflowsProblem | None = None
     ) -> None:
         self.state = state
+        # The state's context, read at every firing: never replaced, only changed in
+        # place (snapshots and frames hold it too).
+        self.context: dict[str, Any] = state.context
         self._workflows_problem = workflows_problem or _accept_any_registry
         # Nodes waiting for a call's outcome; a resumed state brings them back.
         self._running: dict[str, RunningCall] = {
@@ -501,10 +505,6 @@ class Execution:
         return main_execution_id(self.context)
 
     @property
-    def context(self) -> dict[str, Any]:
-        return self.state.context
-
-    @property
     def registry(self) -> dict[str, dict[str, dict[str, Any]]]:
         return self.state.registry
 
@@ -739,9 +739,11 @@ class Execution:
         child's data with that child's signal, F-PAT-8); changes to the tree's identities
         and schema go at once.
         """
+        owed = self._to_parent
+        if owed is None and not self._to_main:  # nothing owed: the common answer
+            return []
         messages: list[Command] = []
         parent = self._parent_link()
-        owed = self._to_parent
         if parent is not None and owed is not None:
             target = parent["parent_execution_id"]
             if owed.signals or (owed.updates and not self.state.pending):
@@ -801,8 +803,15 @@ class Execution:
         return False
 
     def _forget_finished_cascades(self) -> None:
-        # After every outcome: plain loops, since a comprehension is a call of its own here.
+        """Drop the firing counts (and halts) of cascades that have ended, once more
+        cascades are counted than there are broadcasts waiting and calls running: each of
+        those belongs to one live cascade, so the counts kept stay as many as what runs.
+        An ended cascade never fires again, so keeping its count a while changes nothing,
+        and asked after every outcome this is then one comparison, not a scan."""
         state = self.state
+        if len(state.cascade_firings) <= len(state.pending) + len(self._running):
+            return
+        # Plain loops, since a comprehension is a call of its own here.
         live = set()
         for broadcast in state.pending:
             live.add(broadcast.cascade)

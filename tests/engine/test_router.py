@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from soe_temporal.engine import EngineSettings, Execution, Firing
+from soe_temporal.engine import EngineSettings, Execution, Firing, ToolOutcome
 from soe_temporal.engine.host import NOTHING, Fired, NodeHost
 from soe_temporal.engine.nodes import NODE_TYPES, NodeType
 
@@ -395,3 +395,37 @@ def test_q_29_cascade_limit_counts_firings_across_tool_round_trips():
     assert ops(execution)["nodes"] == {"Again": 10}
     [failure] = execution.unhandled_failures(1)
     assert "Cascade limit" in failure.error
+
+
+def test_q_29_an_ended_cascade_is_forgotten_by_the_time_the_execution_is_idle():
+    execution = start(ENDLESS, ["GO"], settings=EngineSettings(cascade_limit=50))
+    run(execution)
+    assert execution.idle
+    assert execution.state.cascade_firings == {}
+    assert execution.state.halted_cascades == []
+
+
+def test_q_29_counts_kept_stay_as_many_as_the_cascades_that_can_still_fire():
+    """A tool chain that runs while a new signal arrives at every step: each arrival is
+    a cascade that ends at once, and its count is not kept beyond what runs."""
+    registry = {
+        "wf": {
+            "Again": {
+                "node_type": "tool",
+                "event_triggers": ["GO", "AGAIN"],
+                "tool_name": "work",
+                "event_emissions": [{"signal_name": "AGAIN"}],
+            },
+            "Ping": router(["PING"], "PONG"),
+        }
+    }
+    execution = start(registry, ["GO"])
+    execution.cascade_each_outcome = True
+    [call] = execution.process_pending()
+    for _ in range(200):
+        execution.deliver(["PING"])
+        [call] = execution.complete_call(call.call_id, ToolOutcome("ok", result=1))
+        live = len(execution.state.pending) + execution.running_calls
+        assert len(execution.state.cascade_firings) <= live + 1
+    assert ops(execution)["nodes"] == {"Again": 201, "Ping": 200}
+    assert len(execution.state.cascade_firings) <= 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from soe_temporal.engine.emissions import is_jinja_condition, programmatic_emission
+from soe_temporal.engine.emissions import jinja_condition, programmatic_emission
 from soe_temporal.engine.templates import condition_holds, render_prompt
 
 from .helpers import ops, run, start
@@ -59,12 +59,12 @@ def test_f_ctx_8_rendering_error_falls_back_to_raw_text_with_warning():
     ],
 )
 def test_f_sig_2_q_3_fix_conditions_with_braces_or_blocks_are_jinja(condition):
-    assert is_jinja_condition({"signal_name": "S", "condition": condition})
+    assert jinja_condition({"signal_name": "S", "condition": condition}) == condition
 
 
 @pytest.mark.parametrize("condition", ["the customer is happy", "", None, "{ x }"])
 def test_f_sig_2_other_conditions_are_plain_text(condition):
-    assert not is_jinja_condition({"signal_name": "S", "condition": condition})
+    assert jinja_condition({"signal_name": "S", "condition": condition}) is None
 
 
 def test_f_sig_2_q_3_fix_block_only_condition_is_evaluated_not_always_emitted():
