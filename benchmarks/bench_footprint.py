@@ -15,7 +15,7 @@ Side by side, in one run, on one embedded dev server (in memory), workers in thi
     worker holds for them (tracemalloc), per execution.
 min/median/max of ``--runs`` runs.
 
-    python -m benchmarks.bench_footprint --nodes 50 2000 --waiting 500
+    python -m benchmarks.bench_footprint --nodes 50 500 2000 --waiting 500
 """
 
 from __future__ import annotations
@@ -134,9 +134,10 @@ BARE = {True: "HandWrittenLocalChainUnsandboxed", False: "HandWrittenChainUnsand
 WITH_INPUT = {True: "HandWrittenLocalChainWithInput", False: "HandWrittenChainWithInput"}
 
 
-# Remote chains only up to this length: one takes ~50 ms a node on the dev server, and its
-# bytes and replay per node are linear.
-REMOTE_NODES_AT_MOST = 200
+# Remote chains only up to this length: one takes ~50 ms a node on the dev server. At 50
+# nodes an execution's fixed cost (its start, the worker's options read once) is a few
+# percent of a replay; at 500 it is spread over ten times the nodes.
+REMOTE_NODES_AT_MOST = 500
 
 
 def chain_kinds(nodes: int) -> list[tuple[str, bool]]:
