@@ -113,8 +113,8 @@ def test_live_instructions_report_gives_a_row_per_size_and_the_cost_per_node_bet
 
 def test_a_short_history_is_replayed_more_often_than_a_long_one_within_bounds():
     """A replay of a short history varies by a third: it is replayed until its replays took
-    about two seconds, a long one the minimum number of times."""
-    assert replay_rounds(0.1) == 20
+    about eight seconds, a long one the minimum number of times."""
+    assert replay_rounds(1.0) == 8
     assert replay_rounds(4.0) == REPLAYS
     assert replay_rounds(0.0) == MAX_REPLAYS
 
