@@ -378,17 +378,17 @@ def test_q_29_execution_stays_usable_after_a_halted_cascade():
     assert execution.unhandled_failures(cascade) == []
 
 
+# A tool node that calls itself again after every call, endlessly.
+AGAIN_TOOL = {
+    "node_type": "tool",
+    "event_triggers": ["GO", "AGAIN"],
+    "tool_name": "work",
+    "event_emissions": [{"signal_name": "AGAIN"}],
+}
+
+
 def test_q_29_cascade_limit_counts_firings_across_tool_round_trips():
-    registry = {
-        "wf": {
-            "Again": {
-                "node_type": "tool",
-                "event_triggers": ["GO", "AGAIN"],
-                "tool_name": "work",
-                "event_emissions": [{"signal_name": "AGAIN"}],
-            }
-        }
-    }
+    registry = {"wf": {"Again": AGAIN_TOOL}}
     execution = start(registry, ["GO"], settings=EngineSettings(cascade_limit=10))
     calls = run(execution, {"work": lambda: 1})
     assert len(calls) == 10
@@ -408,17 +408,7 @@ def test_q_29_an_ended_cascade_is_forgotten_by_the_time_the_execution_is_idle():
 def test_q_29_counts_kept_stay_as_many_as_the_cascades_that_can_still_fire():
     """A tool chain that runs while a new signal arrives at every step: each arrival is
     a cascade that ends at once, and its count is not kept beyond what runs."""
-    registry = {
-        "wf": {
-            "Again": {
-                "node_type": "tool",
-                "event_triggers": ["GO", "AGAIN"],
-                "tool_name": "work",
-                "event_emissions": [{"signal_name": "AGAIN"}],
-            },
-            "Ping": router(["PING"], "PONG"),
-        }
-    }
+    registry = {"wf": {"Again": AGAIN_TOOL, "Ping": router(["PING"], "PONG")}}
     execution = start(registry, ["GO"])
     execution.cascade_each_outcome = True
     [call] = execution.process_pending()
