@@ -6,6 +6,9 @@ Side by side, in one run, on one embedded dev server (in memory), workers in thi
       timed until the whole tree is idle (orchestrate(wait=True));
   (g) a hand-written parent that starts N child workflows at once; each signals the
       parent, which returns once all have.
+Each soe_temporal tree is then checked whole (every child ran, reported DONE and is
+listed by `describe`), which is also where the suite's scale goal, a 1,000-child fan-out
+that completes on the dev server, is shown (tests/test_scale.py runs a smaller one).
 Each twice: keeping SOE's search attributes (as soe_temporal does by default; the
 hand-written workflows then set and upsert the same ones), and without them. Reports wall
 time and the dev server's own CPU per child, the parent's history (events across its
@@ -100,8 +103,16 @@ async def benchmark(client: Client, children: int, runs: int = 3) -> str:
             {"items": list(range(count))},
             execution_id=workflow_id,
         )
-        signals = (await client.get_context(workflow_id))["__operational__"]["signals"]
-        assert signals[-1] == "ALL_DONE", signals[-3:]
+
+    async def check_tree(workflow_id: str, count: int) -> None:
+        """The fan-out completed: every child ran once, reported DONE, and is listed."""
+        signals = (await searchable.get_context(workflow_id))["__operational__"]["signals"]
+        assert signals.count("DONE") == count and signals[-1] == "ALL_DONE", signals[-3:]
+        children = (await searchable.describe(workflow_id))["children"]
+        assert len(children) == count, len(children)
+        assert children[-1] == f"{workflow_id}/SpawnWorkers-1-{count}", children[-1]
+        last = await searchable.get_context(children[-1])
+        assert last["item"] == [count - 1], last["item"]
 
     async def hand(workflow_id: str, search_attributes: bool, count: int) -> None:
         await client.execute_workflow(
@@ -149,6 +160,8 @@ async def benchmark(client: Client, children: int, runs: int = 3) -> str:
                 seconds[name].append(time.perf_counter() - started)
                 server[name].append(server_cpu_seconds() - server_started)
                 events[name].append((await history_events(client, workflow_id))[0])
+                if name.startswith("soe"):
+                    await check_tree(workflow_id, children)
 
     def row(label: str, name: str) -> str:
         return (
