@@ -67,6 +67,23 @@ async def test_f_api_2_a_repeated_request_answers_with_the_first_call_s_failure(
     assert counted(context, "Bad") == 1
 
 
+async def test_f_api_2_an_empty_signal_list_is_a_broadcast_of_nothing():
+    """As in SOE, where broadcast_signals validates nothing about the list: no node fires,
+    no signal is recorded, nothing is refused; with wait=True the call returns once the
+    execution is idle. The same from the temporal CLI (--input '[]')."""
+    async with SoeTestEnvironment() as env:
+        eid = await env.soe.orchestrate(COUNTER, "counter", ["START"], {})
+        await env.soe.broadcast_signals(eid, [], wait=True)
+        await env.soe.broadcast_signals(eid, [], wait=False, request_id="none")
+        await env.client.get_workflow_handle(eid).signal(SIGNAL_NAME, [])
+        await env.soe.wait_idle(eid)
+        context = await env.soe.get_context(eid)
+        described = await env.soe.describe(eid)
+    assert context["__operational__"]["signals"] == ["START", "WAITING"]
+    assert context["__operational__"]["nodes"] == {"Start": 1}
+    assert described["idle"] and not described.get("rejected_inputs")
+
+
 async def test_a_soe_signal_carrying_a_request_id_is_taken_once():
     """What `temporal workflow signal --name soe_signal --input
     '{"signals": ["PING"], "request_id": "r-1"}'` sends, twice."""

@@ -663,7 +663,9 @@ class Execution:
             try:
                 for field_name, value in broadcast.updates:
                     self.write_output(field_name, value)
-                if broadcast.signals:
+                # A child's data alone is no broadcast; an empty one from outside is
+                # (F-API-2: logged, triggering nothing).
+                if broadcast.signals or not broadcast.updates:
                     commands.extend(self._broadcast(broadcast.signals, broadcast.cascade))
             except Exception as error:  # never let the host's workflow task fail
                 self.state.failures.append(

@@ -7,11 +7,11 @@ from typing import Any
 
 
 def signal_list_problem(signals: Any) -> str | None:
-    """Why ``signals`` is not a non-empty list of signal names, or ``None``."""
+    """Why ``signals`` is not a list of signal names, or ``None``. An empty list is a
+    broadcast of nothing, as in SOE (F-API-2: logged, triggering no node); only a start
+    needs a signal (D-8, config.check_start_parameters)."""
     if not isinstance(signals, list):
         return f"signals must be a list of signal names, e.g. ['APPROVED']; got {type(signals).__name__}"
-    if not signals:
-        return "signals must not be empty: give at least one signal name, e.g. ['APPROVED']"
     if not all(isinstance(signal, str) and signal for signal in signals):
         return f"signals must be signal names (non-empty strings); got {signals!r}"
     return None

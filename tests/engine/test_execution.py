@@ -97,6 +97,19 @@ def test_take_events_reports_broadcasts_and_node_executions():
     assert any(e["event_type"] == "node_execution" and e["node_name"] == "R" for e in events)
 
 
+def test_f_exec_3_an_empty_broadcast_is_logged_and_triggers_nothing():
+    """F-API-2 takes any list: broadcasting none logs the broadcast and fires no node."""
+    execution = start(ROUTE, ["GO"])
+    run(execution)
+    execution.take_events()
+    execution.deliver([])
+    run(execution)
+    assert execution.idle
+    assert ops(execution)["signals"] == ["GO"]
+    assert ops(execution)["nodes"] == {"R": 1}
+    assert taken_events(execution) == [{"event_type": "signals_broadcast", "signals": []}]
+
+
 def test_take_events_empties_the_queue():
     execution = start(ROUTE, ["GO"])
     run(execution)
