@@ -109,6 +109,9 @@ from .temporal.tracing import trace_node_events
 # A tool that could not be called at all: SOE raises before its attempt loop.
 SETUP_FAILURE_TYPES = (TOOL_NOT_FOUND, TOOL_PARAMETER_ERROR)
 _WORKER_OPTIONS_TIMEOUT = timedelta(seconds=30)
+# The patch (workflow.patched) under which a soe_signal of an empty list is a broadcast of
+# nothing; histories recorded before it refused one, and replay that way.
+EMPTY_SIGNAL_LIST_PATCH = "soe-empty-signal-list-broadcasts"
 # Continue as new here even if the server never suggests it (its hard limits are 51,200
 # events and 50 MiB).
 HISTORY_EVENT_LIMIT = 10_000
@@ -281,6 +284,10 @@ class SoeWorkflow:
                 f"{external.problem} (with the temporal CLI: --input '[\"APPROVED\"]')",
                 _payload_text(signals),
             )
+            return
+        if not external.signals and not workflow.patched(EMPTY_SIGNAL_LIST_PATCH):
+            # Recorded before an empty list was a broadcast: it was refused then.
+            self._reject(SIGNAL_NAME, "signals must not be empty", _payload_text(signals))
             return
         self._execution.deliver(external.signals, external.request_id)
 

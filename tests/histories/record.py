@@ -15,6 +15,7 @@ from pathlib import Path
 
 from examples.tools import TOOLS
 from soe_temporal.llm.providers.fake import fake_answer
+from soe_temporal.temporal.payloads import SIGNAL_NAME
 from soe_temporal.testing import SoeTestEnvironment
 
 HERE = Path(__file__).parent
@@ -387,6 +388,17 @@ async def saved_state(env: SoeTestEnvironment) -> str:
     return eid
 
 
+async def empty_signal_list(env: SoeTestEnvironment) -> str:
+    """A soe_signal of an empty list (`temporal workflow signal --input '[]'`), then a
+    signal: before EMPTY_SIGNAL_LIST_PATCH the empty list was refused, since, a broadcast
+    of nothing."""
+    eid = await env.soe.orchestrate(EXAMPLES / "approval.yaml", "waiting_workflow", ["START"], {})
+    await env.client.get_workflow_handle(eid).signal(SIGNAL_NAME, [])
+    await env.soe.wait_idle(eid)
+    await env.soe.broadcast_signals(eid, ["APPROVED"])
+    return eid
+
+
 SCENARIOS: dict[str, Scenario] = {
     "approval": approval,
     "notify": notify,
@@ -404,6 +416,7 @@ SCENARIOS: dict[str, Scenario] = {
     "compact_start": compact_start,
     "saved_state": saved_state,
     "side_by_side": side_by_side,
+    "empty_signal_list": empty_signal_list,
 }
 
 
