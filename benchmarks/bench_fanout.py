@@ -6,13 +6,14 @@ Side by side, in one run, on one embedded dev server (in memory), workers in thi
       timed until the whole tree is idle (orchestrate(wait=True));
   (g) a hand-written parent that starts N child workflows at once; each signals the
       parent, which returns once all have.
-Each soe_temporal tree is then checked whole (every child ran, reported DONE and is
-listed by `describe`), which is also where the suite's scale goal, a 1,000-child fan-out
-that completes on the dev server, is shown (tests/test_scale.py runs a smaller one).
 Each twice: keeping SOE's search attributes (as soe_temporal does by default; the
-hand-written workflows then set and upsert the same ones), and without them. Reports wall
+hand-written workflows then set and upsert the same ones), and without them; each pair
+compared runs next to the other, in an order that alternates run by run. Reports wall
 time and the dev server's own CPU per child, the parent's history (events across its
-runs), and the ratios, run by run.
+runs), and the ratios, run by run. Once all are timed, each soe_temporal tree is checked
+whole (every child ran, reported DONE and is listed by `describe`, the last got its item):
+this is where the scale goal of a 1,000-child fan-out that completes on the dev server is
+shown (tests/test_scale.py runs a smaller one).
 
     python -m benchmarks.bench_fanout --children 1000
 """
@@ -89,6 +90,10 @@ async def history_events(client: Client, workflow_id: str) -> tuple[int, int]:
             return events, runs
 
 
+# Each soe_temporal variant and the hand-written workflow it is compared with.
+PAIRS = (("soe", "hand"), ("soe_plain", "hand_plain"))
+
+
 async def benchmark(client: Client, children: int, runs: int = 3) -> str:
     soe_queue, hand_queue = f"fan-soe-{uuid.uuid4().hex[:6]}", f"fan-hand-{uuid.uuid4().hex[:6]}"
     configs = {count: load_config(fan_out_config(count)) for count in {WARM_UP, children}}
@@ -152,16 +157,23 @@ async def benchmark(client: Client, children: int, runs: int = 3) -> str:
         # A small fan-out of each warms the server, the workers and the caches up first.
         for name, run in variants.items():
             await run(f"fan-warm-{name}-{uuid.uuid4().hex[:6]}", WARM_UP)
-        for _ in range(runs):
-            for name, run in variants.items():
-                workflow_id = f"fan-{name}-{uuid.uuid4().hex[:6]}"
-                started, server_started = time.perf_counter(), server_cpu_seconds()
-                await run(workflow_id, children)
-                seconds[name].append(time.perf_counter() - started)
-                server[name].append(server_cpu_seconds() - server_started)
-                events[name].append((await history_events(client, workflow_id))[0])
-                if name.startswith("soe"):
-                    await check_tree(workflow_id, children)
+        trees: list[str] = []
+        for round_ in range(runs):
+            # The pairs compared run next to each other, in alternating order: whatever
+            # runs second finds the server still busy with the first's open children.
+            for pair in PAIRS:
+                for name in pair if round_ % 2 == 0 else reversed(pair):
+                    workflow_id = f"fan-{name}-{uuid.uuid4().hex[:6]}"
+                    started, server_started = time.perf_counter(), server_cpu_seconds()
+                    await variants[name](workflow_id, children)
+                    seconds[name].append(time.perf_counter() - started)
+                    server[name].append(server_cpu_seconds() - server_started)
+                    events[name].append((await history_events(client, workflow_id))[0])
+                    if name.startswith("soe"):
+                        trees.append(workflow_id)
+        # Checked once all are timed, so the checks' queries slow no run down.
+        for workflow_id in trees:
+            await check_tree(workflow_id, children)
 
     def row(label: str, name: str) -> str:
         return (
