@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_nodes --nodes 50 --local-only --repeats 31
 	$(BIN)/python -m benchmarks.bench_nodes --nodes 2000 --local-only
 	$(BIN)/python -m benchmarks.bench_fanout --children 1000
+	$(BIN)/python -m benchmarks.bench_fanout --children 1000 --fresh-servers
 	$(BIN)/python -m benchmarks.bench_signals --executions 2000
 	$(BIN)/python -m benchmarks.bench_footprint --nodes 50 500 2000
 	-$(BIN)/python -m benchmarks.bench_instructions --nodes 50 500

@@ -15,7 +15,14 @@ whole (every child ran, reported DONE and is listed by `describe`, the last got 
 this is where the scale goal of a 1,000-child fan-out that completes on the dev server is
 shown (tests/test_scale.py runs a smaller one).
 
+All runs share one server by default, as executions accumulate on a server in use: an SOE
+fan-out leaves its children open (an execution that runs out of signals stops, it does not
+end), and the runs after it, of either side, find the server holding them.
+``--fresh-servers`` runs each fan-out on a dev server of its own instead (after its own
+warm-up), which is each side's cost on an empty server.
+
     python -m benchmarks.bench_fanout --children 1000
+    python -m benchmarks.bench_fanout --children 1000 --fresh-servers
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ import asyncio
 import os
 import time
 import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio.client import Client
@@ -33,6 +42,7 @@ from temporalio.worker import Worker
 from benchmarks.hand_written import HandWrittenFanOut, HandWrittenFanOutChild, searchable_start
 from benchmarks.stats import (
     machine,
+    on_dev_server,
     print_on_dev_server,
     ratios,
     search_attribute_rows,
@@ -94,7 +104,33 @@ async def history_events(client: Client, workflow_id: str) -> tuple[int, int]:
 PAIRS = (("soe", "hand"), ("soe_plain", "hand_plain"))
 
 
-async def benchmark(client: Client, children: int, runs: int = 3) -> str:
+def schedule(runs: int) -> list[str]:
+    """The variants in the order they run: each pair compared next to each other, in an
+    order that alternates run by run (whatever runs second finds the server still busy
+    with the first's open children)."""
+    return [
+        name
+        for round_ in range(runs)
+        for pair in PAIRS
+        for name in (pair if round_ % 2 == 0 else reversed(pair))
+    ]
+
+
+@dataclass
+class Samples:
+    """Per variant, run by run: wall seconds, the dev server's CPU seconds, and the
+    parent's history events."""
+
+    seconds: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    server: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    events: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+
+async def run_fan_outs(client: Client, children: int, order: list[str], samples: Samples) -> None:
+    """On ``client``'s server: a small fan-out of each variant in ``order`` (to warm the
+    server, the workers and the caches up), then a timed fan-out of ``children`` per entry
+    of ``order``; each soe_temporal tree is checked whole once all are timed, so the
+    checks' queries slow no run down."""
     soe_queue, hand_queue = f"fan-soe-{uuid.uuid4().hex[:6]}", f"fan-hand-{uuid.uuid4().hex[:6]}"
     configs = {count: load_config(fan_out_config(count)) for count in {WARM_UP, children}}
     searchable = SoeClient(client, soe_queue)
@@ -136,9 +172,6 @@ async def benchmark(client: Client, children: int, runs: int = 3) -> str:
         "soe_plain": lambda workflow_id, count: soe(plain, workflow_id, count),
         "hand_plain": lambda workflow_id, count: hand(workflow_id, False, count),
     }
-    seconds: dict[str, list[float]] = {name: [] for name in variants}
-    server: dict[str, list[float]] = {name: [] for name in variants}
-    events: dict[str, list[float]] = {name: [] for name in variants}
     async with (
         create_worker(
             client,
@@ -154,42 +187,57 @@ async def benchmark(client: Client, children: int, runs: int = 3) -> str:
             max_cached_workflows=2 * children + 10,
         ),
     ):
-        # A small fan-out of each warms the server, the workers and the caches up first.
-        for name, run in variants.items():
-            await run(f"fan-warm-{name}-{uuid.uuid4().hex[:6]}", WARM_UP)
+        for name in dict.fromkeys(order):
+            await variants[name](f"fan-warm-{name}-{uuid.uuid4().hex[:6]}", WARM_UP)
         trees: list[str] = []
-        for round_ in range(runs):
-            # The pairs compared run next to each other, in alternating order: whatever
-            # runs second finds the server still busy with the first's open children.
-            for pair in PAIRS:
-                for name in pair if round_ % 2 == 0 else reversed(pair):
-                    workflow_id = f"fan-{name}-{uuid.uuid4().hex[:6]}"
-                    started, server_started = time.perf_counter(), server_cpu_seconds()
-                    await variants[name](workflow_id, children)
-                    seconds[name].append(time.perf_counter() - started)
-                    server[name].append(server_cpu_seconds() - server_started)
-                    events[name].append((await history_events(client, workflow_id))[0])
-                    if name.startswith("soe"):
-                        trees.append(workflow_id)
-        # Checked once all are timed, so the checks' queries slow no run down.
+        for name in order:
+            workflow_id = f"fan-{name}-{uuid.uuid4().hex[:6]}"
+            started, server_started = time.perf_counter(), server_cpu_seconds()
+            await variants[name](workflow_id, children)
+            samples.seconds[name].append(time.perf_counter() - started)
+            samples.server[name].append(server_cpu_seconds() - server_started)
+            samples.events[name].append((await history_events(client, workflow_id))[0])
+            if name.startswith("soe"):
+                trees.append(workflow_id)
         for workflow_id in trees:
             await check_tree(workflow_id, children)
 
+
+async def benchmark(client: Client, children: int, runs: int = 3) -> str:
+    """Every run on one server, as executions accumulate on a server in use."""
+    samples = Samples()
+    await run_fan_outs(client, children, schedule(runs), samples)
+    return table(samples, children, runs, "all runs on one dev server")
+
+
+async def fresh_servers_benchmark(port: int, children: int, runs: int = 3) -> str:
+    """Each run on a dev server of its own, which holds nothing but its warm-up: no run
+    finds another's children still open."""
+    samples = Samples()
+    for name in schedule(runs):
+        async with on_dev_server(port, announce=False) as client:
+            await run_fan_outs(client, children, [name], samples)
+    return table(samples, children, runs, "each run on a fresh dev server")
+
+
+def table(samples: Samples, children: int, runs: int, servers: str) -> str:
     def row(label: str, name: str) -> str:
         return (
-            f"| {label} | {spread(seconds[name], 1000 / children)} | "
-            f"{spread(server[name], 1000 / children)} | {spread(events[name], digits=0)} |"
+            f"| {label} | {spread(samples.seconds[name], 1000 / children)} | "
+            f"{spread(samples.server[name], 1000 / children)} | "
+            f"{spread(samples.events[name], digits=0)} |"
         )
 
     def ratio_row(label: str, ours: str, theirs: str) -> str:
         return (
-            f"| {label} | {spread(ratios(seconds[ours], seconds[theirs]))} | "
-            f"{spread(ratios(server[ours], server[theirs]))} | |"
+            f"| {label} | {spread(ratios(samples.seconds[ours], samples.seconds[theirs]))} | "
+            f"{spread(ratios(samples.server[ours], samples.server[theirs]))} | |"
         )
 
     return "\n".join(
         [
-            f"soe_temporal fan-out benchmark: {children} children, min/median/max of {runs} runs",
+            f"soe_temporal fan-out benchmark: {children} children, min/median/max of {runs} "
+            f"runs, {servers}",
             f"machine: {machine()}",
             "",
             "| fan-out | wall ms per child | the dev server's own CPU ms per child "
@@ -207,7 +255,15 @@ async def main() -> None:
     parser.add_argument("--children", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--port", type=int, default=int(os.environ.get("SOE_BENCH_PORT", "7298")))
+    parser.add_argument(
+        "--fresh-servers",
+        action="store_true",
+        help="run each fan-out on a dev server of its own (default: all on one)",
+    )
     args = parser.parse_args()
+    if args.fresh_servers:
+        print(await fresh_servers_benchmark(args.port, args.children, args.runs))
+        return
     await print_on_dev_server(args.port, lambda client: benchmark(client, args.children, args.runs))
 
 

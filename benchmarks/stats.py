@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import platform
 import statistics
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 
 from temporalio.client import Client
 
@@ -45,25 +46,33 @@ def server_cpu_seconds() -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def print_on_dev_server(port: int, run: Callable[[Client], Awaitable[str]]) -> None:
-    """Print what ``run`` reports, run against a fresh in-memory embedded dev server.
+@asynccontextmanager
+async def on_dev_server(port: int, announce: bool = True) -> AsyncIterator[Client]:
+    """A client of a fresh in-memory embedded dev server, whose CPU
+    ``server_cpu_seconds`` reads while it runs.
 
-    SOE_BENCH_SEARCH_ATTRIBUTES=0 runs it on a server without SOE's search attributes, so
-    executions go without them: what they cost is the difference."""
+    SOE_BENCH_SEARCH_ATTRIBUTES=0 runs it without SOE's search attributes, so executions
+    go without them: what they cost is the difference."""
     global _server_pid
     searchable = os.environ.get("SOE_BENCH_SEARCH_ATTRIBUTES", "1") != "0"
     settings = DevServerSettings(
         database=None, port=port, ui_port=port + 1000, search_attributes=searchable
     )
-    if not searchable:
+    if not searchable and announce:
         print("(on a server without SOE's search attributes)")
     async with DevServer(settings) as server:
         assert server.client is not None
         _server_pid = server.pid
         try:
-            print(await run(server.client))
+            yield server.client
         finally:
             _server_pid = None
+
+
+async def print_on_dev_server(port: int, run: Callable[[Client], Awaitable[str]]) -> None:
+    """Print what ``run`` reports, run against a fresh in-memory embedded dev server."""
+    async with on_dev_server(port) as client:
+        print(await run(client))
 
 
 def search_attribute_rows(
