@@ -6,6 +6,8 @@ import asyncio
 
 import pytest
 
+from benchmarks.bench_fanout import benchmark as fan_out_benchmark
+from benchmarks.bench_fanout import schedule
 from benchmarks.bench_footprint import MAX_REPLAYS, REPLAYS, paired, replay_rounds
 from benchmarks.bench_footprint import benchmark as footprint
 from benchmarks.bench_instructions import (
@@ -22,6 +24,8 @@ from benchmarks.bench_live_instructions import KEYS as LIVE_KEYS
 from benchmarks.bench_live_instructions import report as live_report
 from benchmarks.bench_live_instructions import run_worker
 from benchmarks.bench_nodes import CASES, benchmark
+from benchmarks.stats import on_dev_server
+from soe_temporal.servers.devserver import free_port
 
 from .conftest import DevServerInfo
 
@@ -34,6 +38,23 @@ async def test_benchmark_reports_every_case_and_ratio(dev_server: DevServerInfo)
     ratios = ("ratio (a)/(b)", "ratio (a')/(b')", "ratio (d)/(e)", "router nodes:")
     like_for_like = ("both search attributes:", "neither:")
     for line in (*ratios, *like_for_like):
+        assert line in text
+
+
+def test_fan_out_benchmark_alternates_each_pair_s_order_run_by_run():
+    assert schedule(2) == [
+        *("soe", "hand", "soe_plain", "hand_plain"),
+        *("hand", "soe", "hand_plain", "soe_plain"),
+    ]
+
+
+async def test_fan_out_benchmark_checks_each_tree_and_reports_every_ratio():
+    """bench_fanout times each variant and then checks each soe_temporal tree whole (its
+    assertions would fail the run), on a dev server whose CPU it reads."""
+    async with on_dev_server(free_port()) as client:
+        text = await fan_out_benchmark(client, children=3, runs=2)
+    assert "all runs on one dev server" in text
+    for line in ("| soe_temporal without search attributes |", "| ratio, neither keeping them |"):
         assert line in text
 
 

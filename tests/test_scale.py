@@ -2,8 +2,8 @@
 cascade in one workflow task.
 
 The fan-out here has 200 children, which keeps `make test` short; `make bench`
-(benchmarks/bench_fanout.py) runs and checks the same fan-out with 1,000 children, six
-times over."""
+(benchmarks/bench_fanout.py) runs the same fan-out with 1,000 children and checks every
+tree it times."""
 
 from __future__ import annotations
 

@@ -390,8 +390,8 @@ async def saved_state(env: SoeTestEnvironment) -> str:
 
 async def empty_signal_list(env: SoeTestEnvironment) -> str:
     """A soe_signal of an empty list (`temporal workflow signal --input '[]'`), then a
-    signal: before EMPTY_SIGNAL_LIST_PATCH the empty list was refused, since, a broadcast
-    of nothing."""
+    signal. The empty list was refused before EMPTY_SIGNAL_LIST_PATCH and is a broadcast
+    of nothing since; the committed history is from before."""
     eid = await env.soe.orchestrate(EXAMPLES / "approval.yaml", "waiting_workflow", ["START"], {})
     await env.client.get_workflow_handle(eid).signal(SIGNAL_NAME, [])
     await env.soe.wait_idle(eid)
